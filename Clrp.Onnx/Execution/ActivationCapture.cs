@@ -1,0 +1,114 @@
+using Clrp.Onnx.Graph;
+using Clrp.Onnx.Proto;
+using Clrp.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Clrp.Onnx.Execution;
+
+/// <summary>
+/// Runs the model once on ONNX Runtime and returns the intermediate values the relevance walk needs,
+/// copied to managed tensors. The values are exposed by adding them as extra graph outputs to a copy
+/// of the model ("augmented model"); native buffers are disposed before <see cref="Run"/> returns.
+/// A model whose batch axis is fixed at 1 is run once per image and the results stacked.
+/// </summary>
+internal sealed class ActivationCapture : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string _inputName;
+    private readonly string[] _outputNames;
+    private readonly bool _batchFixedToOne;
+
+    public ActivationCapture(OnnxGraph graph, ValueInfo input, IReadOnlyCollection<string> values, Device device, Action<string>? log)
+    {
+        _inputName = input.Name;
+        _outputNames = values.Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
+        _batchFixedToOne = input.Dimensions is { Count: > 0 } d && d[0] == 1;
+        byte[] augmented = Augment(graph.Model, _outputNames);
+        (_session, Provider) = OrtSessionFactory.Create(augmented, device, graph.Source, log);
+    }
+
+    /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
+    public string Provider { get; }
+
+    /// <summary>Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].</summary>
+    public Dictionary<string, Tensor> Run(Tensor input)
+    {
+        int n = input.Shape[0];
+        if (!_batchFixedToOne || n == 1)
+        {
+            Dictionary<string, Tensor> result = RunOnce(input);
+            result[_inputName] = input;
+            return result;
+        }
+
+        var parts = new List<Dictionary<string, Tensor>>(n);
+        for (int i = 0; i < n; i++)
+        {
+            var one = new Tensor(input.Row(i).ToArray(), [1, .. input.Shape[1..]]);
+            parts.Add(RunOnce(one));
+        }
+
+        var stacked = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (string name in _outputNames)
+        {
+            Tensor first = parts[0][name];
+            var all = new Tensor([n, .. first.Shape[1..]]);
+            for (int i = 0; i < n; i++)
+            {
+                parts[i][name].Data.CopyTo(all.Data, i * first.Length);
+            }
+
+            stacked[name] = all;
+        }
+
+        stacked[_inputName] = input;
+        return stacked;
+    }
+
+    private Dictionary<string, Tensor> RunOnce(Tensor input)
+    {
+        long[] shape = Array.ConvertAll(input.Shape, d => (long)d);
+        using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, shape);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_inputName], [inputValue], _outputNames);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        int index = 0;
+        foreach (OrtValue value in outputs)
+        {
+            string name = _outputNames[index++];
+            OrtTensorTypeAndShapeInfo info = value.GetTensorTypeAndShape();
+            if (info.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
+            {
+                throw new InvalidGraphException($"value '{name}' is {info.ElementDataType}, not float32; ClrpMl explains float32 graphs.");
+            }
+
+            int[] dims = Array.ConvertAll(info.Shape, d => checked((int)d));
+            result[name] = new Tensor(value.GetTensorDataAsSpan<float>().ToArray(), dims);
+        }
+
+        return result;
+    }
+
+    /// <summary>A serialized copy of <paramref name="model"/> whose graph also outputs <paramref name="values"/>.</summary>
+    private static byte[] Augment(ModelProto model, IEnumerable<string> values)
+    {
+        ModelProto copy = model.Clone();
+        var existing = new HashSet<string>(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (string value in values)
+        {
+            if (existing.Add(value))
+            {
+                // Element type only: ORT infers the shape; a missing shape is allowed for graph outputs.
+                copy.Graph.Output.Add(new ValueInfoProto
+                {
+                    Name = value,
+                    Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+                });
+            }
+        }
+
+        return Google.Protobuf.MessageExtensions.ToByteArray(copy);
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,66 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Clrp.Onnx.Execution;
+
+/// <summary>
+/// Creates ONNX Runtime sessions on the requested <see cref="Device"/>. CUDA is tried for real:
+/// <c>OrtEnv.GetAvailableProviders()</c> lists CUDA whenever it was compiled in, even where its libraries
+/// cannot load, so only creating the session tells. On failure the factory falls back to the CPU with
+/// one log line, or throws <see cref="DeviceUnavailableException"/> when fallback is off.
+/// </summary>
+internal static class OrtSessionFactory
+{
+    private static readonly Lazy<OrtEnv> Environment = new(() =>
+    {
+        // Creating the environment first, quiet, keeps ORT's own warnings (e.g. a failed CUDA load) off stderr;
+        // the factory reports what matters in one line instead.
+        var options = new EnvironmentCreationOptions { logId = "clrp", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        return OrtEnv.CreateInstanceWithOptions(ref options);
+    });
+
+    /// <summary>Opens <paramref name="model"/> (serialized ONNX) on <paramref name="device"/>.</summary>
+    /// <returns>The session and the execution provider actually used ("CPU" or "CUDA:id").</returns>
+    public static (InferenceSession Session, string Provider) Create(byte[] model, Device device, string source, Action<string>? log)
+    {
+        _ = Environment.Value;
+        if (device.IsCuda)
+        {
+            SessionOptions? cudaOptions = null;
+            try
+            {
+                cudaOptions = SessionOptions.MakeSessionOptionWithCudaProvider(device.DeviceId);
+                cudaOptions.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+                var session = new InferenceSession(model, cudaOptions);
+                cudaOptions.Dispose();
+                return (session, $"CUDA:{device.DeviceId}");
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                cudaOptions?.Dispose();
+                string reason = FirstLine(e.Message);
+                if (!device.FallbackToCpu)
+                {
+                    throw new DeviceUnavailableException($"CUDA device {device.DeviceId} cannot be used for '{source}': {reason}", e);
+                }
+
+                log?.Invoke($"CUDA device {device.DeviceId} is unavailable ({reason}); running on the CPU.");
+            }
+        }
+
+        using var cpuOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        try
+        {
+            return (new InferenceSession(model, cpuOptions), "CPU");
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelLoadException($"ONNX Runtime cannot load '{source}': {FirstLine(e.Message)}", e);
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        string line = message.Split('\n', 2)[0].Trim();
+        return line.Length > 300 ? line[..300] + "…" : line;
+    }
+}

@@ -1,0 +1,45 @@
+using Clrp.Onnx.Composites;
+using Clrp.Onnx.Execution;
+using Clrp.Onnx.Rules;
+
+namespace Clrp.Onnx.Explaining;
+
+/// <summary>Options of a <see cref="ClrpExplainer"/>; every property has a documented default.</summary>
+public sealed class ExplainerOptions
+{
+    /// <summary>The attribution method. Default: <see cref="ExplainMethod.Clrp1"/>.</summary>
+    public ExplainMethod Method { get; init; } = ExplainMethod.Clrp1;
+
+    /// <summary>Which rule each linear layer gets. Default: <see cref="Composites.Composites.Paper"/> with <see cref="Bounds"/>.</summary>
+    public Composite? Rules { get; init; }
+
+    /// <summary>
+    /// Box bounds of the first linear layer's input for the default composite (z^B). Default: null, which
+    /// uses the per-channel minimum and maximum of the input being explained.
+    /// </summary>
+    public BoxBounds? Bounds { get; init; }
+
+    /// <summary>Where ONNX Runtime runs the forward pass. Default: <see cref="Device.Cpu"/>.</summary>
+    public Device Device { get; init; } = Device.Cpu;
+
+    /// <summary>CLRP1's dual seed. Default: <see cref="DualSeed.Uniform"/>.</summary>
+    public DualSeed DualSeed { get; init; } = DualSeed.Uniform;
+
+    /// <summary>
+    /// The tensor to explain. Default: null = the first graph output, or the input of the Softmax/LogSoftmax
+    /// that produces it (the logits). Name another value to explain, e.g., a featurizer's pooled output.
+    /// </summary>
+    public string? OutputName { get; init; }
+
+    /// <summary>Receives informational messages (CUDA fallback, rule warnings). Default: none.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Memory budget of one backward walk in bytes. Seeds (images × classes × target/dual) are walked in
+    /// chunks that fit it. Default: 2 GiB.
+    /// </summary>
+    public long MaxWalkBytes { get; init; } = 2L << 30;
+
+    /// <summary>The composite in effect: <see cref="Rules"/> or the paper's rules with <see cref="Bounds"/>.</summary>
+    public Composite EffectiveRules => Rules ?? Composites.Composites.Paper(Bounds);
+}

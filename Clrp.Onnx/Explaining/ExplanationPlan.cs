@@ -1,0 +1,260 @@
+using Clrp.Onnx.Canonizers;
+using Clrp.Onnx.Composites;
+using Clrp.Onnx.Graph;
+using Clrp.Onnx.Operators;
+using Clrp.Onnx.Rules;
+
+namespace Clrp.Onnx.Explaining;
+
+/// <summary>Status of one node in a <see cref="ExplanationPlan"/>, as <c>clrp info</c> shows it.</summary>
+/// <param name="Node">The node (after canonization).</param>
+/// <param name="Role">"rule zplus", "pass", "constant (no relevance)", "after the logits", or "unsupported: …".</param>
+/// <param name="Supported">False when the node blocks explanations.</param>
+public sealed record NodeReport(Node Node, string Role, bool Supported);
+
+/// <summary>
+/// Everything decided once per model: the canonized graph, the image input, the logits, the nodes the
+/// backward walk visits (descendants of the input that are ancestors of the logits) with their
+/// propagators, the first linear layer, the rule of every linear layer, CLRP2's logit layer, and the
+/// values the forward run must expose.
+/// </summary>
+internal sealed class ExplanationPlan
+{
+    private ExplanationPlan(OnnxGraph graph, ValueInfo input, string explainedOutput, string logits, IReadOnlyList<Node> walk,
+        IReadOnlyDictionary<string, IOperatorPropagator> propagators, Node? firstLinear, Node? logitLayer,
+        IReadOnlyDictionary<string, LinearRule> rules, IReadOnlySet<string> dynamicValues, IReadOnlyList<NodeReport> report)
+    {
+        Graph = graph;
+        Input = input;
+        ExplainedOutput = explainedOutput;
+        Logits = logits;
+        WalkNodes = walk;
+        Propagators = propagators;
+        FirstLinear = firstLinear;
+        LogitLayer = logitLayer;
+        Rules = rules;
+        DynamicValues = dynamicValues;
+        Report = report;
+        CapturedValues = walk.SelectMany(n => propagators[n.Name].RequiredValues).Append(logits)
+            .Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    public OnnxGraph Graph { get; }
+
+    public ValueInfo Input { get; }
+
+    /// <summary>The output the user asked for (or the first graph output).</summary>
+    public string ExplainedOutput { get; }
+
+    /// <summary>The value seeds are placed on: the explained output, or the input of the Softmax that produced it.</summary>
+    public string Logits { get; }
+
+    public IReadOnlyList<Node> WalkNodes { get; }
+
+    public IReadOnlyDictionary<string, IOperatorPropagator> Propagators { get; }
+
+    public Node? FirstLinear { get; }
+
+    /// <summary>The linear layer that computes the logits (through single-input ops), or null.</summary>
+    public Node? LogitLayer { get; }
+
+    public IReadOnlyDictionary<string, LinearRule> Rules { get; }
+
+    public IReadOnlySet<string> DynamicValues { get; }
+
+    public IReadOnlyList<NodeReport> Report { get; }
+
+    public IReadOnlyList<string> CapturedValues { get; }
+
+    /// <summary>True when every node on the walk has a propagator.</summary>
+    public bool IsSupported => Report.All(r => r.Supported);
+
+    /// <summary>
+    /// Plans explanations of <paramref name="original"/>. With <paramref name="strict"/> the first unsupported node
+    /// throws <see cref="UnsupportedOperatorException"/>; otherwise it is recorded in <see cref="Report"/>.
+    /// </summary>
+    public static ExplanationPlan Build(OnnxGraph original, string? outputName, Composite composite, bool strict)
+    {
+        OnnxGraph graph = FuseMatMulAdd.Apply(RemovePassThrough.Apply(original));
+        ValueInfo input = FindImageInput(graph);
+        string explained = outputName ?? graph.Outputs[0].Name;
+        if (graph.Producer(explained) is null)
+        {
+            throw new InvalidOptionsException($"{graph.Source}: no node computes '{explained}'; graph outputs are {string.Join(", ", graph.Outputs.Select(o => $"'{o.Name}'"))}.");
+        }
+
+        string logits = StepBackOverSoftmax(graph, explained);
+        HashSet<string> dynamic = DynamicValuesFrom(graph, input.Name);
+        if (!dynamic.Contains(logits))
+        {
+            throw new InvalidGraphException($"{graph.Source}: '{logits}' does not depend on the input '{input.Name}'.");
+        }
+
+        HashSet<string> onPath = AncestorNodes(graph, logits, dynamic);
+        var walk = graph.Nodes.Where(n => onPath.Contains(n.Name)).ToList();
+        var propagators = new Dictionary<string, IOperatorPropagator>(StringComparer.Ordinal);
+        var report = new List<NodeReport>();
+        var rules = new Dictionary<string, LinearRule>(StringComparer.Ordinal);
+        Node? first = null;
+        foreach (Node node in walk)
+        {
+            try
+            {
+                if (node.OpType is "Softmax" or "LogSoftmax")
+                {
+                    throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "Softmax is supported only as the final node (its input is taken as the logits)");
+                }
+
+                IOperatorPropagator p = OperatorRegistry.Default.Create(node, graph);
+                propagators[node.Name] = p;
+                if (p.IsLinear)
+                {
+                    bool isFirst = first is null;
+                    first ??= node;
+                    var role = new LayerRole(node.OpType is "Conv" or "ConvTranspose" ? LinearLayerKind.Conv : LinearLayerKind.Dense, isFirst);
+                    rules[node.Name] = composite.RuleFor(role);
+                }
+            }
+            catch (UnsupportedOperatorException e) when (!strict)
+            {
+                report.Add(new NodeReport(node, "unsupported: " + e.Message, false));
+            }
+        }
+
+        foreach (Node node in graph.Nodes)
+        {
+            if (report.Any(r => r.Node == node))
+            {
+                continue;
+            }
+
+            string role = rules.TryGetValue(node.Name, out LinearRule? rule) ? $"rule {rule.Name}{(node == first ? " (first layer)" : string.Empty)}"
+                : propagators.ContainsKey(node.Name) ? "propagates"
+                : node.Outputs.All(o => !dynamic.Contains(o)) ? "constant (no relevance)"
+                : "after the explained output";
+            report.Add(new NodeReport(node, role, true));
+        }
+
+        Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
+        var ordered = graph.Nodes.Select(n => report.First(r => r.Node == n)).ToList();
+        return new ExplanationPlan(graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
+    }
+
+    private static ValueInfo FindImageInput(OnnxGraph graph)
+    {
+        if (graph.Inputs.Count == 0)
+        {
+            throw new InvalidGraphException($"{graph.Source}: the graph has no input (every input is an initializer).");
+        }
+
+        var floats = graph.Inputs.Where(i => i.ElementType == ValueInfo.Float).ToList();
+        if (floats.Count == 0)
+        {
+            throw new InvalidGraphException($"{graph.Source}: the graph has no float32 input; found {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}' ({i.ElementTypeName})"))}. ClrpMl explains models fed float32 tensors.");
+        }
+
+        if (graph.Inputs.Count > 1)
+        {
+            throw new InvalidGraphException($"{graph.Source}: the graph has {graph.Inputs.Count} inputs ({string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}); ClrpMl explains models with one image input.");
+        }
+
+        ValueInfo input = floats[0];
+        if (input.Dimensions is { Count: < 2 })
+        {
+            throw new InvalidGraphException($"{graph.Source}: input '{input.Name}' has shape {input.ShapeText}; expected a batch axis and at least one feature axis, e.g. [N,C,H,W].");
+        }
+
+        return input;
+    }
+
+    /// <summary>The logits: the input of a Softmax/LogSoftmax producing <paramref name="output"/> (looking through reshapes), else the output itself.</summary>
+    private static string StepBackOverSoftmax(OnnxGraph graph, string output)
+    {
+        string value = output;
+        for (Node? p = graph.Producer(value); p is not null; p = graph.Producer(value))
+        {
+            if (p.OpType is "Softmax" or "LogSoftmax")
+            {
+                return p.Input(0);
+            }
+
+            if (p.OpType is "Identity" or "Flatten" or "Reshape" or "Squeeze")
+            {
+                value = p.Input(0);
+                continue;
+            }
+
+            break;
+        }
+
+        return output;
+    }
+
+    private static HashSet<string> DynamicValuesFrom(OnnxGraph graph, string input)
+    {
+        var dynamic = new HashSet<string>(StringComparer.Ordinal) { input };
+        foreach (Node node in graph.Nodes)
+        {
+            // Shape/Size read only the input's shape, which is fixed by the time the walk runs: no relevance flows there.
+            if (node.OpType is "Shape" or "Size")
+            {
+                continue;
+            }
+
+            if (node.Inputs.Any(dynamic.Contains))
+            {
+                foreach (string o in node.Outputs.Where(o => o.Length > 0))
+                {
+                    dynamic.Add(o);
+                }
+            }
+        }
+
+        return dynamic;
+    }
+
+    private static HashSet<string> AncestorNodes(OnnxGraph graph, string logits, HashSet<string> dynamic)
+    {
+        var nodes = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>([logits]);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (stack.Count > 0)
+        {
+            string value = stack.Pop();
+            if (!seen.Add(value) || graph.Producer(value) is not Node p)
+            {
+                continue;
+            }
+
+            nodes.Add(p.Name);
+            foreach (string i in p.Inputs.Where(dynamic.Contains))
+            {
+                stack.Push(i);
+            }
+        }
+
+        return nodes;
+    }
+
+    private static Node? FindLogitLayer(OnnxGraph graph, string logits, Dictionary<string, IOperatorPropagator> propagators, HashSet<string> dynamic)
+    {
+        string value = logits;
+        while (graph.Producer(value) is Node p && propagators.TryGetValue(p.Name, out IOperatorPropagator? prop))
+        {
+            if (prop.IsLinear)
+            {
+                return p;
+            }
+
+            var dynamicInputs = p.Inputs.Where(dynamic.Contains).ToList();
+            if (dynamicInputs.Count != 1 || p.OpType is "MaxPool" or "AveragePool")
+            {
+                return null;
+            }
+
+            value = dynamicInputs[0];
+        }
+
+        return null;
+    }
+}

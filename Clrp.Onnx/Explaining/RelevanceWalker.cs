@@ -1,0 +1,69 @@
+using Clrp.Onnx.Graph;
+using Clrp.Onnx.Operators;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Explaining;
+
+/// <summary>
+/// The backward walk: seeds relevance at the logits and visits the plan's nodes in reverse topological
+/// order, each propagator mapping its outputs' relevance to its inputs'. Relevance reaching a value from
+/// several consumers is summed. A value's relevance is released as soon as its producer has consumed it.
+/// </summary>
+internal static class RelevanceWalker
+{
+    /// <param name="plan">The model's plan.</param>
+    /// <param name="context">Activations, row→image map, mode and rules.</param>
+    /// <param name="seeds">Relevance at the logits, [rows, K].</param>
+    /// <returns>Relevance at the graph input, [rows, …input shape].</returns>
+    public static Tensor Walk(ExplanationPlan plan, PropagationContext context, Tensor seeds)
+    {
+        var relevance = new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [plan.Logits] = context.ShapedLike(seeds, plan.Logits),
+        };
+
+        for (int i = plan.WalkNodes.Count - 1; i >= 0; i--)
+        {
+            Node node = plan.WalkNodes[i];
+            var outputs = new Tensor?[node.Outputs.Count];
+            bool any = false;
+            for (int o = 0; o < outputs.Length; o++)
+            {
+                if (relevance.Remove(node.Outputs[o], out Tensor? r))
+                {
+                    outputs[o] = r;
+                    any = true;
+                }
+            }
+
+            if (!any)
+            {
+                continue;
+            }
+
+            Tensor?[] inputs = plan.Propagators[node.Name].Propagate(outputs, context);
+            for (int k = 0; k < node.Inputs.Count && k < inputs.Length; k++)
+            {
+                string name = node.Inputs[k];
+                if (inputs[k] is not Tensor contribution || !plan.DynamicValues.Contains(name))
+                {
+                    continue;
+                }
+
+                if (relevance.TryGetValue(name, out Tensor? existing))
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(existing.Data, contribution.Data, existing.Data);
+                }
+                else
+                {
+                    // Own the buffer: a propagator may hand back its output relevance unchanged (pass-through ops).
+                    relevance[name] = ReferenceEquals(contribution.Data, outputs.FirstOrDefault(t => t is not null)?.Data) ? contribution.Clone() : contribution;
+                }
+            }
+        }
+
+        return relevance.TryGetValue(plan.Input.Name, out Tensor? atInput)
+            ? atInput
+            : context.ZerosLike(plan.Input.Name);
+    }
+}

@@ -1,0 +1,181 @@
+using Clrp.Onnx.Tensors;
+using SkiaSharp;
+
+namespace Clrp.Onnx.Imaging;
+
+/// <summary>
+/// Turns a PNG or JPEG file into a network input [1, C, H, W]: decode (SkiaSharp), composite transparency over
+/// white, resize to W×H with high-quality filtering, scale bytes to [0, 1], convert to grey when C = 1,
+/// then normalise each channel: x' = (x − mean[c]) / std[c].
+/// </summary>
+/// <remarks>
+/// Transparent pixels are composited over white (x = a·c + (1 − a)), as image viewers show them, rather than
+/// dropped: ignoring alpha would expose whatever colour the encoder stored under transparent pixels (often black).
+/// No colour management is applied (embedded ICC profiles are ignored), nor EXIF orientation, as PIL does by default.
+/// </remarks>
+public static class ImageLoader
+{
+    /// <summary>ITU-R BT.601 luma weights as TensorFlow's rgb_to_grayscale and PIL use them.</summary>
+    private const float RedWeight = 0.2989f, GreenWeight = 0.5870f, BlueWeight = 0.1140f;
+
+    /// <summary>
+    /// Loads <paramref name="path"/> as a [1, <paramref name="channels"/>, <paramref name="height"/>, <paramref name="width"/>] tensor.
+    /// Each value is x = p / 255 for p the 8-bit channel value (for C = 1, x = 0.2989 R + 0.5870 G + 0.1140 B on [0, 1]),
+    /// then (x − mean[c]) / std[c]; <paramref name="mean"/> and <paramref name="std"/> hold one value or one per channel,
+    /// null means 0 and 1 (no normalisation).
+    /// </summary>
+    /// <param name="path">A PNG or JPEG file (any format SkiaSharp decodes: also GIF, BMP, WebP).</param>
+    /// <param name="width">Width the model expects (W); the image is stretched to it, aspect ratio not kept.</param>
+    /// <param name="height">Height the model expects (H).</param>
+    /// <param name="channels">1 (grey) or 3 (RGB).</param>
+    /// <param name="mean">Per-channel mean on the [0, 1] scale, e.g. ImageNet's 0.485, 0.456, 0.406.</param>
+    /// <param name="std">Per-channel standard deviation on the [0, 1] scale, e.g. 0.229, 0.224, 0.225; each &gt; 0.</param>
+    /// <exception cref="ImageFormatException">The file is missing, unreadable, truncated or not an image.</exception>
+    /// <exception cref="InvalidInputException"><paramref name="channels"/> is neither 1 nor 3.</exception>
+    /// <exception cref="InvalidOptionsException">The size is not positive, or mean/std have the wrong length or values.</exception>
+    public static LoadedImage Load(string path, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckOptions($"image '{path}'", width, height, channels, mean, std);
+        using SKBitmap decoded = Decode(path);
+        return Convert(decoded, width, height, channels, mean, std);
+    }
+
+    /// <summary>
+    /// As <see cref="Load"/>, for an image already in memory (e.g. decoded by the caller or drawn in code).
+    /// The caller keeps ownership of <paramref name="image"/>.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><paramref name="channels"/> is neither 1 nor 3.</exception>
+    /// <exception cref="InvalidOptionsException">The size is not positive, or mean/std have the wrong length or values.</exception>
+    public static LoadedImage FromBitmap(SKBitmap image, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        CheckOptions("the in-memory image", width, height, channels, mean, std);
+        return Convert(image, width, height, channels, mean, std);
+    }
+
+    /// <summary>Grey level of an RGB colour on [0, 1]: 0.2989 R + 0.5870 G + 0.1140 B (so white is 0.9999, as in TensorFlow).</summary>
+    internal static float Grey(float r, float g, float b) => (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
+
+    private static LoadedImage Convert(SKBitmap image, int width, int height, int channels, IReadOnlyList<float>? mean, IReadOnlyList<float>? std)
+    {
+        byte[] rgba = ResizeOverWhite(image, width, height);
+        var tensor = new Tensor(1, channels, height, width);
+        Span<float> data = tensor.Data;
+        int plane = width * height;
+        for (int i = 0; i < plane; i++)
+        {
+            float r = rgba[4 * i] / 255f, g = rgba[(4 * i) + 1] / 255f, b = rgba[(4 * i) + 2] / 255f;
+            if (channels == 1)
+            {
+                data[i] = Normalise(Grey(r, g, b), 0, mean, std);
+            }
+            else
+            {
+                data[i] = Normalise(r, 0, mean, std);
+                data[plane + i] = Normalise(g, 1, mean, std);
+                data[(2 * plane) + i] = Normalise(b, 2, mean, std);
+            }
+        }
+
+        return new LoadedImage(tensor, width, height, rgba);
+    }
+
+    private static float Normalise(float x, int channel, IReadOnlyList<float>? mean, IReadOnlyList<float>? std)
+    {
+        float m = mean is null ? 0f : mean[mean.Count == 1 ? 0 : channel];
+        float s = std is null ? 1f : std[std.Count == 1 ? 0 : channel];
+        return (x - m) / s;
+    }
+
+    /// <summary>
+    /// Draws <paramref name="image"/> stretched onto an opaque white W×H canvas and returns its RGBA bytes.
+    /// Compositing happens before resampling, in premultiplied space, so transparent edges do not bleed dark fringes.
+    /// </summary>
+    private static byte[] ResizeOverWhite(SKBitmap image, int width, int height)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var target = new SKBitmap(info);
+        using (var canvas = new SKCanvas(target))
+        using (var paint = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = true })
+        {
+            canvas.Clear(SKColors.White);
+            canvas.DrawBitmap(image, new SKRect(0, 0, width, height), paint);
+        }
+
+        // Opaque everywhere now, so premultiplied bytes equal straight RGBA.
+        var rgba = new byte[width * height * 4];
+        ReadOnlySpan<byte> pixels = target.GetPixelSpan();
+        for (int y = 0; y < height; y++)
+        {
+            pixels.Slice(y * target.RowBytes, width * 4).CopyTo(rgba.AsSpan(y * width * 4));
+        }
+
+        return rgba;
+    }
+
+    /// <summary>Decodes the whole file; a partial decode (truncated file) is an error, not a half-grey picture.</summary>
+    private static SKBitmap Decode(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ImageFormatException($"image file '{path}' does not exist.");
+        }
+
+        using SKCodec? codec = SKCodec.Create(path, out SKCodecResult createResult);
+        if (codec is null)
+        {
+            throw new ImageFormatException($"'{path}' cannot be decoded ({createResult}): expected a PNG or JPEG image.");
+        }
+
+        // No colour space on the destination: Skia then copies colours as stored, without ICC conversion.
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var bitmap = new SKBitmap(info);
+        SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            bitmap.Dispose();
+            throw new ImageFormatException($"'{path}' is truncated or corrupt ({result}): expected a complete {codec.EncodedFormat} image.");
+        }
+
+        return bitmap;
+    }
+
+    private static void CheckOptions(string source, int width, int height, int channels, IReadOnlyList<float>? mean, IReadOnlyList<float>? std)
+    {
+        if (channels is not (1 or 3))
+        {
+            throw new InvalidInputException($"{source}: the model wants {channels} channels; an image can feed 1 (grey) or 3 (RGB).");
+        }
+
+        if (width <= 0 || height <= 0 || (long)width * height > Array.MaxLength / 4)
+        {
+            throw new InvalidOptionsException($"{source}: cannot resize to {width}×{height}; expected a positive width and height.");
+        }
+
+        CheckStatistic(source, "mean", mean, channels, positive: false);
+        CheckStatistic(source, "std", std, channels, positive: true);
+    }
+
+    private static void CheckStatistic(string source, string name, IReadOnlyList<float>? values, int channels, bool positive)
+    {
+        if (values is null)
+        {
+            return;
+        }
+
+        if (values.Count != 1 && values.Count != channels)
+        {
+            throw new InvalidOptionsException($"{source}: {name} has {values.Count} values; expected 1 or {channels} (one per channel).");
+        }
+
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v) || (positive && v <= 0))
+            {
+                string expected = positive ? "finite values > 0" : "finite values";
+                throw new InvalidOptionsException($"{source}: {name} contains {v}; expected {expected}.");
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Graph;
+using Clrp.Onnx.Kernels;
+using Clrp.Onnx.Rules;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Operators;
+
+/// <summary>Linear layers: Conv (2-D, any group, dilations, pads, auto_pad), Gemm, MatMul with a constant right operand.</summary>
+internal static class LinearOps
+{
+    public static void Register(OperatorRegistry registry)
+    {
+        registry.Register("Conv", 1, 22, (n, g) => new ConvPropagator(n, g));
+        registry.Register("Gemm", 1, 22, (n, g) => new GemmPropagator(n, g));
+        registry.Register("MatMul", 1, 22, (n, g) => new GemmPropagator(n, g));
+    }
+
+    internal static UnsupportedOperatorException Unsupported(Node node, string reason) =>
+        new(node.Name, node.OpType, node.Domain, node.Opset, reason);
+}
+
+/// <summary>
+/// Conv, X [N, C, H, W] ∗ W [M, C/group, kH, kW] + B [M]: relevance by the node's rule over <see cref="Conv2dKernel"/>.
+/// </summary>
+internal sealed class ConvPropagator : IOperatorPropagator
+{
+    private readonly Node _node;
+    private readonly LinearLayer _layer;
+    private readonly int _group;
+    private readonly int _kernelH;
+    private readonly int _kernelW;
+    private readonly ConcurrentDictionary<(int C, int H, int W), Conv2dKernel> _kernels = new();
+    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
+
+    public ConvPropagator(Node node, OnnxGraph graph)
+    {
+        _node = node;
+        ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
+        if (w.Shape.Length != 4 || w.Floats is null)
+        {
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D convolutions (4-D float weights) are supported yet");
+        }
+
+        _group = (int)node.Attributes.GetInt("group", 1);
+        int m = w.Shape[0];
+        if (_group <= 0 || m % _group != 0)
+        {
+            throw LinearOps.Unsupported(node, $"group {_group} does not divide the {m} output channels");
+        }
+
+        long[]? kernelShape = node.Attributes.GetInts("kernel_shape");
+        if (kernelShape is not null && (kernelShape.Length != 2 || kernelShape[0] != w.Shape[2] || kernelShape[1] != w.Shape[3]))
+        {
+            throw LinearOps.Unsupported(node, $"kernel_shape [{string.Join(',', kernelShape)}] does not match the weight shape {Tensor.FormatShape(w.Shape)}");
+        }
+
+        _kernelH = w.Shape[2];
+        _kernelW = w.Shape[3];
+        float[]? bias = null;
+        if (node.Input(2).Length > 0)
+        {
+            ConstantTensor b = graph.RequireConstant(node.Input(2), node, "bias");
+            bias = b.AsFloats();
+            if (bias.Length != m)
+            {
+                throw LinearOps.Unsupported(node, $"bias has {bias.Length} values for {m} output channels");
+            }
+        }
+
+        _layer = new LinearLayer(new LinearWeights(w.Floats, m, _group), bias);
+        InputChannels = w.Shape[1] * _group;
+    }
+
+    public int InputChannels { get; }
+
+    public IEnumerable<string> RequiredValues => [_node.Input(0)];
+
+    public bool IsLinear => true;
+
+    internal LinearLayer Layer => _layer;
+
+    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    {
+        Tensor a = context.Activation(_node.Input(0));
+        if (a.Rank != 4 || a.Shape[1] != InputChannels)
+        {
+            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{InputChannels},H,W]");
+        }
+
+        Conv2dKernel kernel = KernelFor(a.Shape[1], a.Shape[2], a.Shape[3]);
+        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
+        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
+        return [result, null, null];
+    }
+
+    internal Conv2dKernel KernelFor(int c, int h, int w) =>
+        _kernels.GetOrAdd((c, h, w), key => new Conv2dKernel(key.C, _layer.Weights.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
+}
+
+/// <summary>
+/// Gemm <c>Y = α·A'·B' + β·C</c> (A' = Aᵀ if transA, B' = Bᵀ if transB) with A the activation and B, C constant;
+/// and MatMul <c>Y = A·B</c> with B constant (a following Add of a constant vector is folded into C by a canonizer).
+/// The layer is normalised to weights [out, in] = α·B'ᵀ and bias β·C.
+/// </summary>
+internal sealed class GemmPropagator : IOperatorPropagator
+{
+    private readonly Node _node;
+    private readonly LinearLayer _layer;
+    private readonly DenseKernel _kernel;
+    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
+
+    public GemmPropagator(Node node, OnnxGraph graph)
+    {
+        _node = node;
+        bool isGemm = node.OpType == "Gemm";
+        if (graph.IsConstant(node.Input(0)))
+        {
+            throw LinearOps.Unsupported(node, "the left operand is constant and the right one computed; only activation × constant weights is supported");
+        }
+
+        ConstantTensor b = graph.RequireConstant(node.Input(1), node, "weight (second input)");
+        if (b.Shape.Length != 2 || b.Floats is null)
+        {
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(b.Shape)}; a 2-D float matrix is expected (3-D MatMul is not supported yet)");
+        }
+
+        float alpha = isGemm ? node.Attributes.GetFloat("alpha", 1f) : 1f;
+        float beta = isGemm ? node.Attributes.GetFloat("beta", 1f) : 1f;
+        bool transA = isGemm && node.Attributes.GetInt("transA", 0) != 0;
+        bool transB = isGemm && node.Attributes.GetInt("transB", 0) != 0;
+        if (transA)
+        {
+            throw LinearOps.Unsupported(node, "transA = 1 (the activation transposed) is not supported");
+        }
+
+        int outputs = transB ? b.Shape[0] : b.Shape[1];
+        int inputs = transB ? b.Shape[1] : b.Shape[0];
+        var w = new float[outputs * inputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            for (int i = 0; i < inputs; i++)
+            {
+                w[(o * inputs) + i] = alpha * (transB ? b.Floats[(o * inputs) + i] : b.Floats[(i * outputs) + o]);
+            }
+        }
+
+        float[]? bias = null;
+        if (isGemm && node.Input(2).Length > 0)
+        {
+            ConstantTensor c = graph.RequireConstant(node.Input(2), node, "bias C");
+            float[] cv = c.AsFloats();
+            if (cv.Length == 1)
+            {
+                bias = Enumerable.Repeat(beta * cv[0], outputs).ToArray();
+            }
+            else if (cv.Length == outputs && (c.Shape.Length == 1 || c.Shape[0] == 1))
+            {
+                bias = Array.ConvertAll(cv, v => beta * v);
+            }
+            else
+            {
+                throw LinearOps.Unsupported(node, $"bias C has shape {Tensor.FormatShape(c.Shape)}; expected a scalar, [{outputs}] or [1,{outputs}]");
+            }
+        }
+
+        _layer = new LinearLayer(new LinearWeights(w, outputs), bias);
+        _kernel = new DenseKernel(inputs, outputs);
+    }
+
+    public IEnumerable<string> RequiredValues => [_node.Input(0)];
+
+    public bool IsLinear => true;
+
+    internal LinearLayer Layer => _layer;
+
+    internal DenseKernel Kernel => _kernel;
+
+    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    {
+        Tensor a = context.Activation(_node.Input(0));
+        if (a.Rank != 2 || a.Shape[1] != _kernel.InputShape[0])
+        {
+            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{_kernel.InputShape[0]}]");
+        }
+
+        Tensor relevance = outputRelevance[0]!.Reshape(context.Rows, _kernel.OutputShape[0]);
+        Tensor result = LinearPropagation.Backward(_node, _kernel, _layer, _negated, a, relevance, context);
+        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+    }
+}

@@ -1,0 +1,162 @@
+using Clrp.Onnx.Kernels;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Rules;
+
+/// <summary>
+/// Applies any <see cref="LinearRule"/> to any <see cref="ILinearKernel"/> (Zennit's BasicHook):
+/// for each part P of the rule,
+/// <code>
+///   z   = Σ_{t∈P} m_t(a) ∗ W_t  (+ b if P includes the bias)         — once per image
+///   s   = R / stab(z)                                                 — per relevance row (seed)
+///   R_in += coef_P · Σ_{t∈P} m_t(a) ⊙ (W_tᵀ s)
+/// </code>
+/// Relevance rows are a batch of seeds: row r belongs to image <c>rowImage[r]</c>, so every seed of an
+/// image shares the forward products and the transformed weights. Terms whose modified input is all
+/// zero (a⁻ after a ReLU) are skipped.
+/// </summary>
+internal static class LinearRuleEngine
+{
+    /// <param name="rule">The rule configuration.</param>
+    /// <param name="kernel">The layer's linear map.</param>
+    /// <param name="layer">Weights and bias.</param>
+    /// <param name="input">The layer input a, [N, …InputShape].</param>
+    /// <param name="relevance">Output relevance, [B, …OutputShape].</param>
+    /// <param name="rowImage">For each relevance row, the image (index into <paramref name="input"/>) it explains.</param>
+    /// <param name="bounds">Box bounds for z^B terms.</param>
+    /// <returns>Input relevance, [B, …InputShape].</returns>
+    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, BoxBounds? bounds)
+    {
+        int rows = relevance.Shape[0];
+        int inLength = input.RowLength;
+        var result = new Tensor([rows, .. kernel.InputShape]);
+        foreach (RulePart part in rule.Parts)
+        {
+            var terms = new List<(Tensor X, LinearWeights W)>(part.Terms.Count);
+            Tensor? z = null;
+            foreach (RuleTerm term in part.Terms)
+            {
+                Tensor x = ModifyInput(input, term.Input, bounds);
+                if (!x.Data.AsSpan().ContainsAnyExcept(0f))
+                {
+                    continue;
+                }
+
+                LinearWeights w = layer.Transformed(term.Weight);
+                Tensor zt = kernel.Forward(x, w);
+                if (z is null)
+                {
+                    z = zt;
+                }
+                else
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(z.Data, zt.Data, z.Data);
+                }
+
+                terms.Add((x, w));
+            }
+
+            if (z is null)
+            {
+                continue; // every term vanished: this part contributes nothing
+            }
+
+            if (part.IncludeBias && layer.Bias is not null)
+            {
+                kernel.AddBias(z, layer.Bias);
+            }
+
+            Tensor s = DivideByStabilized(relevance, z, rowImage, part.Stabilizer);
+            foreach ((Tensor x, LinearWeights w) in terms)
+            {
+                Tensor g = kernel.InputGradient(s, w);
+                for (int r = 0; r < rows; r++)
+                {
+                    Span<float> target = result.Data.AsSpan(r * inLength, inLength);
+                    ReadOnlySpan<float> xs = x.Data.AsSpan(rowImage[r] * inLength, inLength);
+                    ReadOnlySpan<float> gs = g.Data.AsSpan(r * inLength, inLength);
+                    for (int i = 0; i < inLength; i++)
+                    {
+                        target[i] += part.Coefficient * xs[i] * gs[i];
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary><c>stab(d) = d + ε·(d ≥ 0 ? 1 : −1)</c>.</summary>
+    public static float Stabilize(float d, float epsilon) => d + (d >= 0 ? epsilon : -epsilon);
+
+    /// <summary>s[r, j] = R[r, j] / stab(z[rowImage[r], j]).</summary>
+    private static Tensor DivideByStabilized(Tensor relevance, Tensor z, int[] rowImage, float epsilon)
+    {
+        var s = new Tensor(relevance.Shape);
+        int length = relevance.RowLength;
+        for (int r = 0; r < relevance.Shape[0]; r++)
+        {
+            ReadOnlySpan<float> rr = relevance.Data.AsSpan(r * length, length);
+            ReadOnlySpan<float> zz = z.Data.AsSpan(rowImage[r] * length, length);
+            Span<float> ss = s.Data.AsSpan(r * length, length);
+            for (int j = 0; j < length; j++)
+            {
+                ss[j] = rr[j] == 0f ? 0f : rr[j] / Stabilize(zz[j], epsilon);
+            }
+        }
+
+        return s;
+    }
+
+    /// <summary>The modified input m(a): a, a⁺, a⁻, ones, or the negated per-channel box bounds.</summary>
+    internal static Tensor ModifyInput(Tensor a, InputModifier modifier, BoxBounds? bounds)
+    {
+        switch (modifier)
+        {
+            case InputModifier.Identity:
+                return a;
+            case InputModifier.Positive:
+                return Map(a, v => Math.Max(0f, v));
+            case InputModifier.Negative:
+                return Map(a, v => Math.Min(0f, v));
+            case InputModifier.Ones:
+                return Map(a, _ => 1f);
+            case InputModifier.NegatedLowBound:
+            case InputModifier.NegatedHighBound:
+                if (bounds is null)
+                {
+                    throw new InvalidOptionsException("the z^B rule needs box bounds (--low/--high or --mean/--std).");
+                }
+
+                bool low = modifier == InputModifier.NegatedLowBound;
+                int channels = a.Rank >= 2 ? a.Shape[1] : 1;
+                if (bounds.Low.Length != 1 && bounds.Low.Length != channels)
+                {
+                    throw new InvalidOptionsException($"box bounds have {bounds.Low.Length} values; the first linear layer's input {a.ShapeText} has {channels} channels (give one value or one per channel).");
+                }
+
+                var result = new Tensor(a.Shape);
+                int inner = a.Rank >= 2 ? a.RowLength / channels : 1;
+                for (int i = 0; i < a.Length; i++)
+                {
+                    int c = (i / inner) % channels;
+                    result.Data[i] = -(low ? bounds.LowFor(c) : bounds.HighFor(c));
+                }
+
+                return result;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(modifier));
+        }
+    }
+
+    private static Tensor Map(Tensor a, Func<float, float> f)
+    {
+        var t = new Tensor(a.Shape);
+        for (int i = 0; i < a.Length; i++)
+        {
+            t.Data[i] = f(a.Data[i]);
+        }
+
+        return t;
+    }
+}
