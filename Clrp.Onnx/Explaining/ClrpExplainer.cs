@@ -73,6 +73,18 @@ public sealed class ClrpExplainer : IDisposable
         return new ClrpExplainer(plan, capture, options, composite);
     }
 
+    /// <summary>
+    /// Reads <paramref name="modelPath"/> and reports every node's role without opening a runtime session and
+    /// without throwing for unsupported operators (they are listed as such). File and graph errors still throw.
+    /// </summary>
+    public static ModelReport Inspect(string modelPath, ExplainerOptions? options = null)
+    {
+        options ??= new ExplainerOptions();
+        OnnxGraph graph = OnnxModelReader.Read(modelPath);
+        ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, options.EffectiveRules, strict: false);
+        return new ModelReport(graph.Source, plan.Input, plan.ExplainedOutput, plan.Logits, graph.Opsets, plan.Report, plan.FirstLinear?.Name, plan.LogitLayer?.Name);
+    }
+
     /// <summary>Explains <paramref name="input"/>, shaped like the model input ([N, C, H, W]) or without the batch axis.</summary>
     /// <param name="input">The preprocessed input, float32.</param>
     /// <param name="target">Class, <see cref="Target.Predicted"/> (default) or <see cref="Target.TopK"/>.</param>
