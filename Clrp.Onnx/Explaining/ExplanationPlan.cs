@@ -75,7 +75,7 @@ internal sealed class ExplanationPlan
     /// </summary>
     public static ExplanationPlan Build(OnnxGraph original, string? outputName, Composite composite, bool strict)
     {
-        OnnxGraph graph = FuseMatMulAdd.Apply(RemovePassThrough.Apply(original));
+        OnnxGraph graph = FoldBatchNorm.Apply(FuseMatMulAdd.Apply(RemovePassThrough.Apply(original)));
         ValueInfo input = FindImageInput(graph);
         string explained = outputName ?? graph.Outputs[0].Name;
         if (graph.Producer(explained) is null)
