@@ -35,7 +35,7 @@ internal sealed class ExplanationPlan
         Rules = rules;
         DynamicValues = dynamicValues;
         Report = report;
-        CapturedValues = walk.SelectMany(n => propagators[n.Name].RequiredValues).Append(logits)
+        CapturedValues = walk.Where(n => propagators.ContainsKey(n.Name)).SelectMany(n => propagators[n.Name].RequiredValues).Append(logits)
             .Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
     }
 

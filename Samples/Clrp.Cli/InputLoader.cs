@@ -22,7 +22,11 @@ internal static class InputLoader
     public static bool IsNpy(string path) => string.Equals(Path.GetExtension(path), ".npy", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Loads <paramref name="path"/> for a model whose input is <paramref name="modelInput"/>.</summary>
+    /// <param name="path">--input.</param>
+    /// <param name="modelInput">The model's image input, whose channels and H×W a picture is fitted to.</param>
     /// <param name="size">--size as (W, H), or null for the model's own H and W.</param>
+    /// <param name="mean">--mean for pictures, or null.</param>
+    /// <param name="std">--std for pictures, or null.</param>
     /// <exception cref="ClrpException">Unreadable file, or an image that cannot be fitted to the model's input.</exception>
     public static LoadedInput Load(string path, ValueInfo modelInput, (int Width, int Height)? size, float[]? mean, float[]? std)
     {

@@ -1,0 +1,85 @@
+using System.Globalization;
+using Clrp.Onnx;
+using Clrp.Onnx.Explaining;
+using Clrp.Onnx.Imaging;
+using SkiaSharp;
+
+namespace Clrp.Cli;
+
+/// <summary>
+/// Writes <c>--heatmap</c>: the channel-summed map as a PNG, with a diverging colour map centred on 0 for
+/// signed maps (LRP, SGLRP, gradients) and a sequential one for the non-negative CLRP maps, laid over the
+/// input picture when there is one, enlarged so that small inputs (28×28) stay visible. Several maps
+/// (--top-k, a batch) become a grid: one column per explained class, one row per image.
+/// </summary>
+internal static class HeatmapWriter
+{
+    /// <summary>Short side of every panel after pixel-repeating enlargement.</summary>
+    private const int MinSide = 224;
+
+    /// <summary>Renders and writes the heatmap(s) of <paramref name="explanation"/>; returns the picture's (width, height).</summary>
+    /// <param name="path">The PNG file to write.</param>
+    /// <param name="explanation">The maps; their channel sums are drawn.</param>
+    /// <param name="overlay">The input picture to draw under the maps, or null.</param>
+    public static (int Width, int Height) Write(string path, Explanation explanation, LoadedImage? overlay)
+    {
+        if (explanation.Relevance.Rank != 5)
+        {
+            throw new InvalidOptionsException($"--heatmap needs an image-shaped input [N,C,H,W]; the relevance has shape {explanation.Relevance.ShapeText}. Use --out to save it.");
+        }
+
+        int images = explanation.Heatmap.Shape[0], k = explanation.TargetsPerImage;
+        int height = explanation.Heatmap.Shape[2], width = explanation.Heatmap.Shape[3];
+        var options = new HeatmapOptions
+        {
+            Signed = !explanation.Method.IsContrastive(),
+            Overlay = overlay is not null && overlay.Width == width && overlay.Height == height ? overlay.Rgba : null,
+            MinSide = MinSide,
+        };
+
+        if (images == 1 && k == 1)
+        {
+            using SKBitmap single = HeatmapRenderer.Render(explanation.HeatmapOf(0), width, height, options);
+            HeatmapRenderer.SavePng(path, single);
+            return (single.Width, single.Height);
+        }
+
+        var panels = new List<SKBitmap?[]>();
+        try
+        {
+            for (int img = 0; img < images; img++)
+            {
+                panels.Add(Enumerable.Range(0, k).Select(i => (SKBitmap?)HeatmapRenderer.Render(explanation.HeatmapOf(img, i), width, height, options)).ToArray());
+            }
+
+            (IReadOnlyList<string> titles, IReadOnlyList<string>? labels) = Captions(explanation, images, k);
+            using SKBitmap grid = HeatmapRenderer.RenderGrid(panels, titles, labels);
+            HeatmapRenderer.SavePng(path, grid);
+            return (grid.Width, grid.Height);
+        }
+        finally
+        {
+            foreach (SKBitmap? panel in panels.SelectMany(row => row))
+            {
+                panel?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Column titles "class j (logit z)" when every image explains the same classes (one image, or --target);
+    /// otherwise "rank r" with the classes in each row's label.
+    /// </summary>
+    private static (IReadOnlyList<string> Titles, IReadOnlyList<string>? Labels) Captions(Explanation e, int images, int k)
+    {
+        bool sameClasses = Enumerable.Range(1, images - 1).All(img => Enumerable.Range(0, k).All(i => e.TargetClassOf(img, i) == e.TargetClassOf(0, i)));
+        IReadOnlyList<string>? labels = images == 1 ? null
+            : Enumerable.Range(0, images).Select(img => sameClasses
+                ? $"image {img}"
+                : $"image {img}: {string.Join(", ", Enumerable.Range(0, k).Select(i => e.TargetClassOf(img, i).ToString(CultureInfo.InvariantCulture)))}").ToList();
+        IReadOnlyList<string> titles = Enumerable.Range(0, k).Select(i => !sameClasses ? $"rank {i + 1}"
+            : images == 1 ? string.Create(CultureInfo.InvariantCulture, $"class {e.TargetClassOf(0, i)} (logit {e.Logits.Row(0)[e.TargetClassOf(0, i)]:0.###})")
+            : $"class {e.TargetClassOf(0, i)}").ToList();
+        return (titles, labels);
+    }
+}
