@@ -58,6 +58,14 @@ internal static class OrtSessionFactory
         }
     }
 
+    /// <summary>A CPU session for a kernel model built by ClrpMl itself (no fallback logic, no user file involved).</summary>
+    public static InferenceSession CreateKernelSession(byte[] model)
+    {
+        _ = Environment.Value;
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        return new InferenceSession(model, options);
+    }
+
     private static string FirstLine(string message)
     {
         string line = message.Split('\n', 2)[0].Trim();

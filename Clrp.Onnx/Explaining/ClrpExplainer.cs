@@ -56,6 +56,19 @@ public sealed class ClrpExplainer : IDisposable
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
         Composite composite = options.EffectiveRules;
         ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
+        try
+        {
+            return Create(plan, options, composite, modelPath);
+        }
+        catch
+        {
+            plan.Dispose();
+            throw;
+        }
+    }
+
+    private static ClrpExplainer Create(ExplanationPlan plan, ExplainerOptions options, Composite composite, string modelPath)
+    {
         if (options.Method == ExplainMethod.Clrp2)
         {
             if (plan.LogitLayer is null)
@@ -81,7 +94,7 @@ public sealed class ClrpExplainer : IDisposable
     {
         options ??= new ExplainerOptions();
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
-        ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, options.EffectiveRules, strict: false);
+        using ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, options.EffectiveRules, strict: false);
         return new ModelReport(graph.Source, plan.Input, plan.ExplainedOutput, plan.Logits, graph.Opsets, plan.Report, plan.FirstLinear?.Name, plan.LogitLayer?.Name);
     }
 
@@ -283,5 +296,9 @@ public sealed class ClrpExplainer : IDisposable
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => _capture.Dispose();
+    public void Dispose()
+    {
+        _capture.Dispose();
+        _plan.Dispose();
+    }
 }

@@ -18,7 +18,7 @@ public sealed record NodeReport(Node Node, string Role, bool Supported);
 /// propagators, the first linear layer, the rule of every linear layer, CLRP2's logit layer, and the
 /// values the forward run must expose.
 /// </summary>
-internal sealed class ExplanationPlan
+internal sealed class ExplanationPlan : IDisposable
 {
     private ExplanationPlan(OnnxGraph graph, ValueInfo input, string explainedOutput, string logits, IReadOnlyList<Node> walk,
         IReadOnlyDictionary<string, IOperatorPropagator> propagators, Node? firstLinear, Node? logitLayer,
@@ -138,6 +138,15 @@ internal sealed class ExplanationPlan
         Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
         var ordered = graph.Nodes.Select(n => report.First(r => r.Node == n)).ToList();
         return new ExplanationPlan(graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
+    }
+
+    /// <summary>Releases native resources held by propagators (ONNX Runtime kernel sessions).</summary>
+    public void Dispose()
+    {
+        foreach (IOperatorPropagator p in Propagators.Values)
+        {
+            (p as IDisposable)?.Dispose();
+        }
     }
 
     private static ValueInfo FindImageInput(OnnxGraph graph)

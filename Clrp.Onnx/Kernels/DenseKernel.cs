@@ -22,8 +22,17 @@ internal sealed class DenseKernel : ILinearKernel
     {
         int batch = x.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var z = new Tensor(batch, outputs);
-        // x [B, in] · Wᵀ [in, out]
-        Sgemm.Multiply(x.Data, weights.Transposed, z.Data, batch, inputs, outputs);
+        // One dot product per (row, output unit) straight from W's rows: no transposed copy of W, which for
+        // large dense layers (VGG's 25088×4096) would double the memory held per weight transform.
+        float[] w = weights.Values, xs = x.Data, zs = z.Data;
+        Parallel.For(0, outputs, new ParallelOptions { MaxDegreeOfParallelism = outputs * inputs < 1 << 16 ? 1 : -1 }, o =>
+        {
+            ReadOnlySpan<float> row = w.AsSpan(o * inputs, inputs);
+            for (int b = 0; b < batch; b++)
+            {
+                zs[(b * outputs) + o] = System.Numerics.Tensors.TensorPrimitives.Dot(row, xs.AsSpan(b * inputs, inputs));
+            }
+        });
         return z;
     }
 

@@ -21,16 +21,16 @@ internal static class LinearOps
 }
 
 /// <summary>
-/// Conv, X [N, C, H, W] ∗ W [M, C/group, kH, kW] + B [M]: relevance by the node's rule over <see cref="Conv2dKernel"/>.
+/// Conv, X [N, C, H, W] ∗ W [M, C/group, kH, kW] + B [M]: relevance by the node's rule over <see cref="OrtConv2dKernel"/>.
 /// </summary>
-internal sealed class ConvPropagator : IOperatorPropagator
+internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
     private readonly int _group;
     private readonly int _kernelH;
     private readonly int _kernelW;
-    private readonly ConcurrentDictionary<(int C, int H, int W), Conv2dKernel> _kernels = new();
+    private readonly ConcurrentDictionary<(int C, int H, int W), OrtConv2dKernel> _kernels = new();
     private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     public ConvPropagator(Node node, OnnxGraph graph)
@@ -88,14 +88,23 @@ internal sealed class ConvPropagator : IOperatorPropagator
             throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{InputChannels},H,W]");
         }
 
-        Conv2dKernel kernel = KernelFor(a.Shape[1], a.Shape[2], a.Shape[3]);
+        OrtConv2dKernel kernel = KernelFor(a.Shape[1], a.Shape[2], a.Shape[3]);
         Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
         Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
         return [result, null, null];
     }
 
-    internal Conv2dKernel KernelFor(int c, int h, int w) =>
-        _kernels.GetOrAdd((c, h, w), key => new Conv2dKernel(key.C, _layer.Weights.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
+    /// <summary>The layer's kernel for an input of c×h×w (ONNX Runtime sessions, built once per input size).</summary>
+    internal OrtConv2dKernel KernelFor(int c, int h, int w) =>
+        _kernels.GetOrAdd((c, h, w), key => new OrtConv2dKernel(key.C, _layer.Weights.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
+
+    public void Dispose()
+    {
+        foreach (OrtConv2dKernel kernel in _kernels.Values)
+        {
+            kernel.Dispose();
+        }
+    }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Tensors;
 
@@ -50,7 +51,7 @@ internal static class LinearRuleEngine
                 }
                 else
                 {
-                    System.Numerics.Tensors.TensorPrimitives.Add(z.Data, zt.Data, z.Data);
+                    TensorPrimitives.Add(z.Data, zt.Data, z.Data);
                 }
 
                 terms.Add((x, w));
@@ -73,12 +74,10 @@ internal static class LinearRuleEngine
                 for (int r = 0; r < rows; r++)
                 {
                     Span<float> target = result.Data.AsSpan(r * inLength, inLength);
-                    ReadOnlySpan<float> xs = x.Data.AsSpan(rowImage[r] * inLength, inLength);
-                    ReadOnlySpan<float> gs = g.Data.AsSpan(r * inLength, inLength);
-                    for (int i = 0; i < inLength; i++)
-                    {
-                        target[i] += part.Coefficient * xs[i] * gs[i];
-                    }
+                    Span<float> gs = g.Data.AsSpan(r * inLength, inLength);
+                    // target += coef · x ⊙ g, with g overwritten as scratch.
+                    TensorPrimitives.Multiply(x.Data.AsSpan(rowImage[r] * inLength, inLength), gs, gs);
+                    TensorPrimitives.MultiplyAdd(gs, part.Coefficient, target, target);
                 }
             }
         }
@@ -89,20 +88,24 @@ internal static class LinearRuleEngine
     /// <summary><c>stab(d) = d + ε·(d ≥ 0 ? 1 : −1)</c>.</summary>
     public static float Stabilize(float d, float epsilon) => d + (d >= 0 ? epsilon : -epsilon);
 
-    /// <summary>s[r, j] = R[r, j] / stab(z[rowImage[r], j]).</summary>
+    /// <summary>
+    /// s[r, j] = R[r, j] / stab(z[rowImage[r], j]). A denominator that is exactly 0 (possible only with ε = 0)
+    /// drops that unit's relevance instead of producing NaN/Inf.
+    /// </summary>
     private static Tensor DivideByStabilized(Tensor relevance, Tensor z, int[] rowImage, float epsilon)
     {
+        var stabilized = new float[z.Length];
+        for (int i = 0; i < z.Length; i++)
+        {
+            float d = Stabilize(z.Data[i], epsilon);
+            stabilized[i] = d == 0f ? float.PositiveInfinity : d;
+        }
+
         var s = new Tensor(relevance.Shape);
         int length = relevance.RowLength;
         for (int r = 0; r < relevance.Shape[0]; r++)
         {
-            ReadOnlySpan<float> rr = relevance.Data.AsSpan(r * length, length);
-            ReadOnlySpan<float> zz = z.Data.AsSpan(rowImage[r] * length, length);
-            Span<float> ss = s.Data.AsSpan(r * length, length);
-            for (int j = 0; j < length; j++)
-            {
-                ss[j] = rr[j] == 0f ? 0f : rr[j] / Stabilize(zz[j], epsilon);
-            }
+            TensorPrimitives.Divide(relevance.Data.AsSpan(r * length, length), stabilized.AsSpan(rowImage[r] * length, length), s.Data.AsSpan(r * length, length));
         }
 
         return s;
@@ -116,11 +119,11 @@ internal static class LinearRuleEngine
             case InputModifier.Identity:
                 return a;
             case InputModifier.Positive:
-                return Map(a, v => Math.Max(0f, v));
+                return Map(a, static (x, d) => TensorPrimitives.Max(x, 0f, d));
             case InputModifier.Negative:
-                return Map(a, v => Math.Min(0f, v));
+                return Map(a, static (x, d) => TensorPrimitives.Min(x, 0f, d));
             case InputModifier.Ones:
-                return Map(a, _ => 1f);
+                return Map(a, static (_, d) => d.Fill(1f));
             case InputModifier.NegatedLowBound:
             case InputModifier.NegatedHighBound:
                 if (bounds is null)
@@ -149,14 +152,12 @@ internal static class LinearRuleEngine
         }
     }
 
-    private static Tensor Map(Tensor a, Func<float, float> f)
+    private delegate void SpanMap(ReadOnlySpan<float> source, Span<float> destination);
+
+    private static Tensor Map(Tensor a, SpanMap map)
     {
         var t = new Tensor(a.Shape);
-        for (int i = 0; i < a.Length; i++)
-        {
-            t.Data[i] = f(a.Data[i]);
-        }
-
+        map(a.Data, t.Data);
         return t;
     }
 }
