@@ -10,19 +10,45 @@ namespace Clrp.Onnx.Execution;
 /// </summary>
 internal static class OrtSessionFactory
 {
-    private static readonly Lazy<OrtEnv> Environment = new(() =>
+    private static readonly Lock EnvironmentGate = new();
+
+    /// <summary>
+    /// Makes sure ORT's process-wide environment exists. Creating it ourselves, quiet, keeps ORT's own warnings
+    /// (e.g. a failed CUDA load) off stderr; the factory reports what matters in one line instead. When the
+    /// host already created one (ML.NET, or a plain InferenceSession opened first), that one is used as it is.
+    /// </summary>
+    private static void EnsureEnvironment()
     {
-        // Creating the environment first, quiet, keeps ORT's own warnings (e.g. a failed CUDA load) off stderr;
-        // the factory reports what matters in one line instead.
-        var options = new EnvironmentCreationOptions { logId = "clrp", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
-        return OrtEnv.CreateInstanceWithOptions(ref options);
-    });
+        if (OrtEnv.IsCreated)
+        {
+            return;
+        }
+
+        lock (EnvironmentGate)
+        {
+            if (OrtEnv.IsCreated)
+            {
+                return;
+            }
+
+            try
+            {
+                var options = new EnvironmentCreationOptions { logId = "clrp", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+                OrtEnv.CreateInstanceWithOptions(ref options);
+            }
+            catch (OnnxRuntimeException)
+            {
+                // Another thread or library created it between the check and the call: use theirs.
+                _ = OrtEnv.Instance();
+            }
+        }
+    }
 
     /// <summary>Opens <paramref name="model"/> (serialized ONNX) on <paramref name="device"/>.</summary>
     /// <returns>The session and the execution provider actually used ("CPU" or "CUDA:id").</returns>
     public static (InferenceSession Session, string Provider) Create(byte[] model, Device device, string source, Action<string>? log)
     {
-        _ = Environment.Value;
+        EnsureEnvironment();
         if (device.IsCuda)
         {
             SessionOptions? cudaOptions = null;
@@ -61,7 +87,7 @@ internal static class OrtSessionFactory
     /// <summary>A CPU session for a kernel model built by ClrpMl itself (no fallback logic, no user file involved).</summary>
     public static InferenceSession CreateKernelSession(byte[] model)
     {
-        _ = Environment.Value;
+        EnsureEnvironment();
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         return new InferenceSession(model, options);
     }

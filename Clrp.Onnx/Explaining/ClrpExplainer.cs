@@ -108,7 +108,9 @@ public sealed class ClrpExplainer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         target ??= Target.Predicted;
         Tensor batch = ValidateInput(input);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         Dictionary<string, Tensor> activations = _capture.Run(batch);
+        TimeSpan forwardTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         Tensor logits = activations[_plan.Logits];
         int n = batch.Shape[0];
         int classes = ValidateLogits(logits, n);
@@ -142,8 +144,9 @@ public sealed class ClrpExplainer : IDisposable
             }
         }
 
+        long walkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         Tensor atInput = WalkInChunks(activations, seeds, rowImage, negated, batch);
-        return Assemble(batch, atInput, seeds, logits2d, targets, k, perImage);
+        return Assemble(batch, atInput, seeds, logits2d, targets, k, perImage, forwardTime, walkStarted);
     }
 
     /// <summary>Explains a flat buffer of shape <paramref name="shape"/>.</summary>
@@ -160,7 +163,7 @@ public sealed class ClrpExplainer : IDisposable
 
         int chunk = (int)Math.Clamp(_options.MaxWalkBytes / perRow, 1, rows);
         bool gradient = _options.Method.IsGradient();
-        BoxBounds? defaultBounds = _options.Bounds ?? BoxBounds.FromData(batch);
+        IReadOnlyList<BoxBounds> defaultBounds = _options.Bounds is { } given ? [given] : Enumerable.Range(0, batch.Shape[0]).Select(n => BoxBounds.FromData(batch, n)).ToArray();
         var result = new Tensor([rows, .. batch.Shape[1..]]);
         for (int start = 0; start < rows; start += chunk)
         {
@@ -188,7 +191,7 @@ public sealed class ClrpExplainer : IDisposable
     private static long EstimateBytesPerRow(Dictionary<string, Tensor> activations) =>
         activations.Values.Max(t => (long)t.RowLength) * sizeof(float) * 6;
 
-    private Explanation Assemble(Tensor batch, Tensor atInput, Tensor seeds, Tensor logits, int[] targets, int k, int perImage)
+    private Explanation Assemble(Tensor batch, Tensor atInput, Tensor seeds, Tensor logits, int[] targets, int k, int perImage, TimeSpan forwardTime, long walkStarted)
     {
         int n = batch.Shape[0];
         int length = batch.RowLength;
@@ -239,7 +242,11 @@ public sealed class ClrpExplainer : IDisposable
         }
 
         string rules = _options.Method.IsGradient() ? "gradient" : _composite.Name;
-        return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider);
+        return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider)
+        {
+            ForwardTime = forwardTime,
+            WalkTime = System.Diagnostics.Stopwatch.GetElapsedTime(walkStarted),
+        };
     }
 
     private Tensor ValidateInput(Tensor input)

@@ -74,6 +74,12 @@ public sealed class Explanation
     /// <summary>ONNX Runtime's execution provider for the forward pass ("CPU" or "CUDA:id").</summary>
     public string ExecutionProvider { get; }
 
+    /// <summary>Wall time of the forward run that captured the activations.</summary>
+    public TimeSpan ForwardTime { get; internal init; }
+
+    /// <summary>Wall time of the backward walk (all seeds) and the final maps.</summary>
+    public TimeSpan WalkTime { get; internal init; }
+
     /// <summary>The explained class of image <paramref name="image"/>, rank <paramref name="index"/>.</summary>
     public int TargetClassOf(int image, int index = 0) => TargetClasses[(image * TargetsPerImage) + index];
 

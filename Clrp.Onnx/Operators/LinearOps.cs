@@ -13,7 +13,7 @@ internal static class LinearOps
     {
         registry.Register("Conv", 1, 22, (n, g) => new ConvPropagator(n, g));
         registry.Register("Gemm", 1, 22, (n, g) => new GemmPropagator(n, g));
-        registry.Register("MatMul", 1, 22, (n, g) => new GemmPropagator(n, g));
+        // MatMul is registered by ContractionOps, which picks GemmPropagator or a contraction by operand.
     }
 
     internal static UnsupportedOperatorException Unsupported(Node node, string reason) =>
@@ -39,7 +39,7 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
         ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
         if (w.Shape.Length != 4 || w.Floats is null)
         {
-            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D convolutions (4-D float weights) are supported yet");
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D convolutions (4-D float weights) are supported, 1-D and 3-D convolutions not yet");
         }
 
         _group = (int)node.Attributes.GetInt("group", 1);
@@ -110,13 +110,15 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
 /// <summary>
 /// Gemm <c>Y = α·A'·B' + β·C</c> (A' = Aᵀ if transA, B' = Bᵀ if transB) with A the activation and B, C constant;
 /// and MatMul <c>Y = A·B</c> with B constant (a following Add of a constant vector is folded into C by a canonizer).
-/// The layer is normalised to weights [out, in] = α·B'ᵀ and bias β·C.
+/// The layer is normalised to weights [out, in] = α·B'ᵀ and bias β·C. An activation of rank &gt; 2 (MatMul, or a
+/// MatMul+Add fused into Gemm) applies the layer along its last axis at every position (<see cref="ContractionKernel.LastAxis"/>).
 /// </summary>
 internal sealed class GemmPropagator : IOperatorPropagator
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
     private readonly DenseKernel _kernel;
+    private readonly ConcurrentDictionary<string, ContractionKernel> _positional = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     public GemmPropagator(Node node, OnnxGraph graph)
@@ -129,9 +131,14 @@ internal sealed class GemmPropagator : IOperatorPropagator
         }
 
         ConstantTensor b = graph.RequireConstant(node.Input(1), node, "weight (second input)");
+        if (b.Shape.Length > 2 && !isGemm && b.Shape[..^2].All(d => d == 1) && b.Floats is not null)
+        {
+            b = new ConstantTensor(b.Shape[^2..], b.Floats); // MatMul broadcasts a [1, …, in, out] weight like [in, out]
+        }
+
         if (b.Shape.Length != 2 || b.Floats is null)
         {
-            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(b.Shape)}; a 2-D float matrix is expected (3-D MatMul is not supported yet)");
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(b.Shape)}; a 2-D float matrix (or one with leading axes of 1) is expected, not weights batched per position");
         }
 
         float alpha = isGemm ? node.Attributes.GetFloat("alpha", 1f) : 1f;
@@ -188,13 +195,15 @@ internal sealed class GemmPropagator : IOperatorPropagator
     public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
     {
         Tensor a = context.Activation(_node.Input(0));
-        if (a.Rank != 2 || a.Shape[1] != _kernel.InputShape[0])
+        if (a.Rank < 2 || a.Shape[^1] != _kernel.InputShape[0])
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{_kernel.InputShape[0]}]");
+            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,…,{_kernel.InputShape[0]}]");
         }
 
-        Tensor relevance = outputRelevance[0]!.Reshape(context.Rows, _kernel.OutputShape[0]);
-        Tensor result = LinearPropagation.Backward(_node, _kernel, _layer, _negated, a, relevance, context);
+        ILinearKernel kernel = a.Rank == 2 ? _kernel
+            : _positional.GetOrAdd(a.ShapeText, _ => ContractionKernel.LastAxis(a.Shape[1..], _kernel.OutputShape[0]));
+        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
+        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
         return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
     }
 }

@@ -21,7 +21,7 @@ internal static class LinearPropagation
         }
 
         LinearRule rule = context.RuleFor(node);
-        BoxBounds? bounds = rule is ZBoxRule box ? box.Bounds ?? context.DefaultBounds : null;
+        IReadOnlyList<BoxBounds>? bounds = rule is ZBoxRule box ? (box.Bounds is { } explicitBounds ? [explicitBounds] : context.DefaultBounds) : null;
         int[]? negated = context.NegatedLayer == node.Name ? context.NegatedUnit : null;
         if (negated is null || negated.All(u => u < 0))
         {

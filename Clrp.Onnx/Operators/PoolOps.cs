@@ -159,6 +159,28 @@ internal sealed class PoolPropagator : IOperatorPropagator
         }
     }
 
+    /// <summary>
+    /// Window positions inside the input or its pads: what count_include_pad divides by. Equals kH·kW except for
+    /// windows that ceil_mode lets run past the end pad (ONNX Runtime and PyTorch do not count those positions).
+    /// </summary>
+    private static int PaddedCount(Window2d win, int oh, int ow)
+    {
+        int rows = 0, cols = 0;
+        for (int kh = 0; kh < win.KernelH; kh++)
+        {
+            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
+            rows += ih >= -win.PadTop && ih < win.InH + win.PadBottom ? 1 : 0;
+        }
+
+        for (int kw = 0; kw < win.KernelW; kw++)
+        {
+            int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
+            cols += iw >= -win.PadLeft && iw < win.InW + win.PadRight ? 1 : 0;
+        }
+
+        return rows * cols;
+    }
+
     private void DistributeAverage(Window2d win, ReadOnlySpan<float> xs, Span<float> dest, int oh, int ow, float rj, PropagationMode mode)
     {
         int inside = 0;
@@ -182,7 +204,7 @@ internal sealed class PoolPropagator : IOperatorPropagator
             return;
         }
 
-        float weight = 1f / (_countIncludePad ? win.KernelH * win.KernelW : inside);
+        float weight = 1f / (_countIncludePad ? PaddedCount(win, oh, ow) : inside);
         // Relevance: x_i·w / stab(Σ x·w) · R_j; gradient: w · g_j.
         float factor = mode == PropagationMode.Gradient ? weight * rj : rj / Rules.LinearRuleEngine.Stabilize(sum * weight, NormStabilizer) * weight;
         for (int kh = 0; kh < win.KernelH; kh++)

@@ -33,8 +33,8 @@ internal sealed class PropagationContext
     /// <summary>The rule of each linear node, by node name.</summary>
     public required IReadOnlyDictionary<string, LinearRule> Rules { get; init; }
 
-    /// <summary>Bounds for z^B rules that carry none themselves (derived from the input).</summary>
-    public BoxBounds? DefaultBounds { get; init; }
+    /// <summary>Bounds for z^B rules that carry none themselves: one entry for all images, or one per image (derived from each input).</summary>
+    public IReadOnlyList<BoxBounds>? DefaultBounds { get; init; }
 
     /// <summary>CLRP2: the node whose output unit is negated for dual rows.</summary>
     public string? NegatedLayer { get; init; }

@@ -56,19 +56,25 @@ public sealed class BoxBounds
             mean.Select((m, c) => (1f - m) / std[c]).ToArray());
     }
 
-    /// <summary>The per-channel minimum and maximum of a batch [N, C, …] (used when the caller gives no bounds).</summary>
-    public static BoxBounds FromData(Tensors.Tensor input)
+    /// <summary>
+    /// The range of image <paramref name="image"/> of a batch (used when the caller gives no bounds): per channel
+    /// (axis 1) for inputs [N, C, …]; one value over all features for flat inputs [N, F], where a per-"channel"
+    /// range would collapse to the value itself and zero every z^B term. Each image gets its own bounds, so its map
+    /// does not depend on the rest of the batch.
+    /// </summary>
+    public static BoxBounds FromData(Tensors.Tensor input, int image)
     {
         ArgumentNullException.ThrowIfNull(input);
-        int channels = input.Rank >= 2 ? input.Shape[1] : 1;
-        int inner = input.Rank >= 2 ? input.RowLength / channels : input.Length;
-        var low = Enumerable.Repeat(float.PositiveInfinity, channels).ToArray();
-        var high = Enumerable.Repeat(float.NegativeInfinity, channels).ToArray();
-        for (int i = 0; i < input.Length; i++)
+        int channels = input.Rank >= 3 ? input.Shape[1] : 1;
+        int inner = input.RowLength / channels;
+        ReadOnlySpan<float> row = input.Row(image);
+        var low = new float[channels];
+        var high = new float[channels];
+        for (int c = 0; c < channels; c++)
         {
-            int c = (i / inner) % channels;
-            low[c] = Math.Min(low[c], input.Data[i]);
-            high[c] = Math.Max(high[c], input.Data[i]);
+            ReadOnlySpan<float> plane = row.Slice(c * inner, inner);
+            low[c] = System.Numerics.Tensors.TensorPrimitives.Min(plane);
+            high[c] = System.Numerics.Tensors.TensorPrimitives.Max(plane);
         }
 
         return new BoxBounds(low, high);

@@ -24,9 +24,13 @@ internal static class LinearRuleEngine
     /// <param name="input">The layer input a, [N, …InputShape].</param>
     /// <param name="relevance">Output relevance, [B, …OutputShape].</param>
     /// <param name="rowImage">For each relevance row, the image (index into <paramref name="input"/>) it explains.</param>
-    /// <param name="bounds">Box bounds for z^B terms.</param>
+    /// <param name="bounds">Box bounds for z^B terms, the same for every image.</param>
     /// <returns>Input relevance, [B, …InputShape].</returns>
-    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, BoxBounds? bounds)
+    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, BoxBounds? bounds) =>
+        Propagate(rule, kernel, layer, input, relevance, rowImage, bounds is null ? null : [bounds]);
+
+    /// <summary>As above, with box bounds given once for all images (one entry) or per image (N entries).</summary>
+    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, IReadOnlyList<BoxBounds>? bounds)
     {
         int rows = relevance.Shape[0];
         int inLength = input.RowLength;
@@ -112,7 +116,7 @@ internal static class LinearRuleEngine
     }
 
     /// <summary>The modified input m(a): a, a⁺, a⁻, ones, or the negated per-channel box bounds.</summary>
-    internal static Tensor ModifyInput(Tensor a, InputModifier modifier, BoxBounds? bounds)
+    internal static Tensor ModifyInput(Tensor a, InputModifier modifier, IReadOnlyList<BoxBounds>? bounds)
     {
         switch (modifier)
         {
@@ -126,24 +130,28 @@ internal static class LinearRuleEngine
                 return Map(a, static (_, d) => d.Fill(1f));
             case InputModifier.NegatedLowBound:
             case InputModifier.NegatedHighBound:
-                if (bounds is null)
+                if (bounds is null || bounds.Count == 0)
                 {
                     throw new InvalidOptionsException("the z^B rule needs box bounds (--low/--high or --mean/--std).");
                 }
 
                 bool low = modifier == InputModifier.NegatedLowBound;
                 int channels = a.Rank >= 2 ? a.Shape[1] : 1;
-                if (bounds.Low.Length != 1 && bounds.Low.Length != channels)
-                {
-                    throw new InvalidOptionsException($"box bounds have {bounds.Low.Length} values; the first linear layer's input {a.ShapeText} has {channels} channels (give one value or one per channel).");
-                }
-
+                int images = a.Shape[0], rowLength = a.RowLength, inner = a.Rank >= 2 ? rowLength / channels : 1;
                 var result = new Tensor(a.Shape);
-                int inner = a.Rank >= 2 ? a.RowLength / channels : 1;
-                for (int i = 0; i < a.Length; i++)
+                for (int n = 0; n < images; n++)
                 {
-                    int c = (i / inner) % channels;
-                    result.Data[i] = -(low ? bounds.LowFor(c) : bounds.HighFor(c));
+                    BoxBounds b = bounds[bounds.Count == 1 ? 0 : n];
+                    if (b.Low.Length != 1 && b.Low.Length != channels)
+                    {
+                        throw new InvalidOptionsException($"box bounds have {b.Low.Length} values; the first linear layer's input {a.ShapeText} has {channels} channels (give one value or one per channel).");
+                    }
+
+                    for (int i = 0; i < rowLength; i++)
+                    {
+                        int c = (i / inner) % channels;
+                        result.Data[(n * rowLength) + i] = -(low ? b.LowFor(c) : b.HighFor(c));
+                    }
                 }
 
                 return result;

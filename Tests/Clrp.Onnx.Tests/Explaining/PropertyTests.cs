@@ -120,9 +120,7 @@ public sealed class PropertyTests
     [DataRow("clrp2-paper-explicit-bounds", ExplainMethod.Clrp2, true)]
     [DataRow("sglrp-paper-explicit-bounds", ExplainMethod.Sglrp, true)]
     [DataRow("gradient", ExplainMethod.Gradient, true)]
-    // LIBRARY ISSUE (reported): with the default options (paper composite, Bounds = null) the z^B bounds are the
-    // per-channel min/max of the whole batch (BoxBounds.FromData), so an image's map depends on the other images in
-    // the batch. This row fails until the default bounds are taken per image (or the behaviour is documented).
+    // Regression: default z^B bounds (Bounds = null) are taken per image, so an image's map does not depend on the batch.
     [DataRow("clrp1-paper-default-bounds", ExplainMethod.Clrp1, false)]
     public void Explain_BatchOfThree_EqualsOneImageAtATime(string name, ExplainMethod method, bool explicitBounds)
     {
@@ -228,9 +226,8 @@ public sealed class PropertyTests
 
     /// <summary>
     /// A vector-input model ([N, F], e.g. an MLP) explained with the default options (paper composite, no bounds).
-    /// LIBRARY ISSUE (reported, test left failing): the default z^B bounds are BoxBounds.FromData's min/max "per channel",
-    /// and for a [N, F] input the channel axis is the feature axis, so with one image l_i = h_i = x_i and every z^B numerator
-    /// x_i w − x_i w⁺ − x_i w⁻ is 0: the whole map is 0 (ΣR = 0 instead of |z_j| = 5 on this net).
+    /// Regression: default bounds once were per feature for [N, F] inputs (l_i = h_i = x_i), which zeroed every z^B term;
+    /// they are now one range over all features.
     /// </summary>
     [TestMethod]
     public void Lrp_DefaultOptionsOnVectorInput_ConservesSeed()

@@ -272,9 +272,7 @@ public sealed class OperatorTests
     /// input 1..9 as [1,1,3,3] → AveragePool k 2, s 2, ceil_mode, count_include_pad = 1, no pads → Flatten. The ceil-mode
     /// windows overhang the input without any padding there: ONNX Runtime (like PyTorch) divides by the window clipped to
     /// input + pads, i.e. {1,2,4,5}/4, {3,6}/2, {7,8}/2, {9}/1 — so ∂y_3/∂x_9 = 1, not 1/4. Finite differences of ORT are the oracle.
-    /// LIBRARY BUG (reported, test left failing): PoolPropagator.DistributeAverage uses kH·kW for every window when
-    /// count_include_pad = 1, so the gradient of output 1 is [¼, ¼] on x_3, x_6 instead of [½, ½] (relative error 0.5) and of
-    /// output 3 is ¼ instead of 1. LRP's Norm rule is unaffected (the weight cancels); Gradient and Gradient⊙Input are wrong.
+    /// Regression test: the engine once divided by kH·kW for every window here (gradient ¼ instead of ½ and 1).
     /// </summary>
     [TestMethod]
     public void AveragePool_CeilModeCountIncludePad_GradientMatchesFiniteDifferences()

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Kernels;
+
+/// <summary>
+/// 2-D transposed convolution (ONNX ConvTranspose) with groups, strides, dilations and pads:
+/// <c>y[b, o, i·s − p + k·d] += Σ_c x[b, c, i] · W[c, o, k]</c> (W in ONNX layout [C_in, C_out/group, kH, kW]).
+/// It is the adjoint of the convolution that reads y with those weights, so <see cref="Forward"/> is that convolution's
+/// input gradient and <see cref="InputGradient"/> is that convolution (a <see cref="Conv2dKernel"/> over the output grid).
+/// The weights the rules see are output-major, [C_out, C_in/group, kH, kW], so that row o is output channel o (its bias,
+/// CLRP2's negated unit); they are rearranged to ONNX layout once per weight set and cached.
+/// </summary>
+internal sealed class ConvTranspose2dKernel : ILinearKernel
+{
+    private readonly Conv2dKernel _adjoint;
+    private readonly int _inChannels;
+    private readonly int _outChannels;
+    private readonly int _groups;
+    private readonly ConditionalWeakTable<LinearWeights, LinearWeights> _onnxLayout = new();
+
+    /// <param name="inChannels">C_in.</param>
+    /// <param name="outChannels">C_out.</param>
+    /// <param name="groups">group.</param>
+    /// <param name="window">The window of the adjoint convolution: its input is this layer's output (H_out × W_out), its output this layer's input (H_in × W_in).</param>
+    public ConvTranspose2dKernel(int inChannels, int outChannels, int groups, Window2d window)
+    {
+        _inChannels = inChannels;
+        _outChannels = outChannels;
+        _groups = groups;
+        _adjoint = new Conv2dKernel(outChannels, inChannels, groups, window);
+        InputShape = [inChannels, window.OutH, window.OutW];
+        OutputShape = [outChannels, window.InH, window.InW];
+    }
+
+    public int[] InputShape { get; }
+
+    public int[] OutputShape { get; }
+
+    public Tensor Forward(Tensor x, LinearWeights weights) => _adjoint.InputGradient(x, OnnxLayout(weights));
+
+    public Tensor InputGradient(Tensor g, LinearWeights weights) => _adjoint.Forward(g, OnnxLayout(weights));
+
+    public void AddBias(Tensor z, float[] bias)
+    {
+        int positions = OutputShape[1] * OutputShape[2];
+        for (int b = 0; b < z.Shape[0]; b++)
+        {
+            for (int o = 0; o < _outChannels; o++)
+            {
+                z.Data.AsSpan(((b * _outChannels) + o) * positions, positions).Add(bias[o]);
+            }
+        }
+    }
+
+    /// <summary>Output-major [C_out, C_in/g, k] → ONNX [C_in, C_out/g, k], per group.</summary>
+    internal static float[] ToOnnxLayout(float[] outputMajor, int inChannels, int outChannels, int groups)
+    {
+        int inPerGroup = inChannels / groups, outPerGroup = outChannels / groups;
+        int window = outputMajor.Length / (outChannels * inPerGroup);
+        var onnx = new float[outputMajor.Length];
+        for (int g = 0; g < groups; g++)
+        {
+            for (int o = 0; o < outPerGroup; o++)
+            {
+                for (int c = 0; c < inPerGroup; c++)
+                {
+                    int from = ((((g * outPerGroup) + o) * inPerGroup) + c) * window;
+                    int to = ((((g * inPerGroup) + c) * outPerGroup) + o) * window;
+                    outputMajor.AsSpan(from, window).CopyTo(onnx.AsSpan(to, window));
+                }
+            }
+        }
+
+        return onnx;
+    }
+
+    /// <summary>ONNX [C_in, C_out/g, k] → output-major [C_out, C_in/g, k], per group (the inverse of <see cref="ToOnnxLayout"/>).</summary>
+    internal static float[] ToOutputMajor(float[] onnx, int inChannels, int outChannels, int groups)
+    {
+        int inPerGroup = inChannels / groups, outPerGroup = outChannels / groups;
+        int window = onnx.Length / (inChannels * outPerGroup);
+        var outputMajor = new float[onnx.Length];
+        for (int g = 0; g < groups; g++)
+        {
+            for (int c = 0; c < inPerGroup; c++)
+            {
+                for (int o = 0; o < outPerGroup; o++)
+                {
+                    int from = ((((g * inPerGroup) + c) * outPerGroup) + o) * window;
+                    int to = ((((g * outPerGroup) + o) * inPerGroup) + c) * window;
+                    onnx.AsSpan(from, window).CopyTo(outputMajor.AsSpan(to, window));
+                }
+            }
+        }
+
+        return outputMajor;
+    }
+
+    private LinearWeights OnnxLayout(LinearWeights weights) =>
+        _onnxLayout.GetValue(weights, w => new LinearWeights(ToOnnxLayout(w.Values, _inChannels, _outChannels, _groups), _inChannels, _groups));
+}

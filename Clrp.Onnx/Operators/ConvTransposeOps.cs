@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Graph;
+using Clrp.Onnx.Kernels;
+using Clrp.Onnx.Rules;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Operators;
+
+/// <summary>ConvTranspose (2-D): a linear layer, "Conv" for composites.</summary>
+internal static class ConvTransposeOps
+{
+    public static void Register(OperatorRegistry registry) => registry.Register("ConvTranspose", 1, 22, (n, g) => new ConvTransposePropagator(n, g));
+}
+
+/// <summary>
+/// ConvTranspose, X [N, C_in, H, W], W [C_in, C_out/group, kH, kW], B [C_out]; strides, dilations, pads, output_padding,
+/// output_shape, auto_pad. Relevance by the node's rule over <see cref="ConvTranspose2dKernel"/> (every rule is a
+/// configuration over Forward and InputGradient, so it applies unchanged); gradient <c>Wᵀg</c> = the convolution.
+/// Output size <c>s·(in − 1) + output_padding + (k − 1)·d + 1 − pad_begin − pad_end</c>; with output_shape (or SAME
+/// auto_pad, output = in·s) the pads are derived as ONNX says: total = s·(in − 1) + output_padding + (k − 1)·d + 1 − out,
+/// SAME_UPPER puts ⌊total/2⌋ first, otherwise ⌈total/2⌉ first.
+/// </summary>
+internal sealed class ConvTransposePropagator : IOperatorPropagator
+{
+    private readonly Node _node;
+    private readonly LinearLayer _layer;
+    private readonly int _group;
+    private readonly int _inChannels;
+    private readonly int _outChannels;
+    private readonly int _kernelH;
+    private readonly int _kernelW;
+    private readonly ConcurrentDictionary<(int H, int W), ConvTranspose2dKernel> _kernels = new();
+    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
+
+    public ConvTransposePropagator(Node node, OnnxGraph graph)
+    {
+        _node = node;
+        ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
+        if (w.Shape.Length != 4 || w.Floats is null)
+        {
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D transposed convolutions (4-D float weights) are supported yet");
+        }
+
+        _group = (int)node.Attributes.GetInt("group", 1);
+        _inChannels = w.Shape[0];
+        if (_group <= 0 || _inChannels % _group != 0)
+        {
+            throw LinearOps.Unsupported(node, $"group {_group} does not divide the {_inChannels} input channels");
+        }
+
+        _outChannels = w.Shape[1] * _group;
+        _kernelH = w.Shape[2];
+        _kernelW = w.Shape[3];
+        long[]? kernelShape = node.Attributes.GetInts("kernel_shape");
+        if (kernelShape is not null && (kernelShape.Length != 2 || kernelShape[0] != _kernelH || kernelShape[1] != _kernelW))
+        {
+            throw LinearOps.Unsupported(node, $"kernel_shape [{string.Join(',', kernelShape)}] does not match the weight shape {Tensor.FormatShape(w.Shape)}");
+        }
+
+        float[]? bias = node.Input(2).Length > 0 ? graph.RequireConstant(node.Input(2), node, "bias").AsFloats() : null;
+        if (bias is not null && bias.Length != _outChannels)
+        {
+            throw LinearOps.Unsupported(node, $"bias has {bias.Length} values for {_outChannels} output channels");
+        }
+
+        float[] outputMajor = ConvTranspose2dKernel.ToOutputMajor(w.Floats, _inChannels, _outChannels, _group);
+        _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group), bias);
+    }
+
+    public IEnumerable<string> RequiredValues => [_node.Input(0)];
+
+    public bool IsLinear => true;
+
+    internal LinearLayer Layer => _layer;
+
+    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    {
+        Tensor a = context.Activation(_node.Input(0));
+        if (a.Rank != 4 || a.Shape[1] != _inChannels)
+        {
+            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{_inChannels},H,W]");
+        }
+
+        ConvTranspose2dKernel kernel = KernelFor(a.Shape[2], a.Shape[3]);
+        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
+        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
+        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+    }
+
+    internal ConvTranspose2dKernel KernelFor(int h, int w) =>
+        _kernels.GetOrAdd((h, w), key => new ConvTranspose2dKernel(_inChannels, _outChannels, _group, AdjointWindow(key.H, key.W)));
+
+    /// <summary>The window of the convolution this layer is the adjoint of: it reads the H_out × W_out output and yields H_in × W_in.</summary>
+    private Window2d AdjointWindow(int inH, int inW)
+    {
+        NodeAttributes a = _node.Attributes;
+        long[] strides = a.GetInts("strides") ?? [1, 1];
+        long[] dilations = a.GetInts("dilations") ?? [1, 1];
+        long[] pads = a.GetInts("pads") ?? [0, 0, 0, 0];
+        long[] outputPadding = a.GetInts("output_padding") ?? [0, 0];
+        long[]? outputShape = a.GetInts("output_shape");
+        string autoPad = a.GetString("auto_pad", "NOTSET");
+        if (strides.Length != 2 || dilations.Length != 2 || pads.Length != 4 || outputPadding.Length != 2 || outputShape is { Length: not 2 and not 4 })
+        {
+            throw LinearOps.Unsupported(_node, "expected 2-D strides, dilations, output_padding, output_shape and 4 pads (1-D and 3-D transposed convolutions are not supported yet)");
+        }
+
+        if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER"))
+        {
+            throw LinearOps.Unsupported(_node, $"auto_pad '{autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+        }
+
+        int[] size = [inH, inW];
+        var outSize = new int[2];
+        var begin = new int[2];
+        var end = new int[2];
+        for (int i = 0; i < 2; i++)
+        {
+            int s = (int)strides[i], d = (int)dilations[i], extent = (d * ((i == 0 ? _kernelH : _kernelW) - 1)) + 1, adj = (int)outputPadding[i];
+            int full = (s * (size[i] - 1)) + adj + extent;
+            int? target = outputShape is not null ? (int)outputShape[^(2 - i)] : autoPad is "SAME_UPPER" or "SAME_LOWER" ? size[i] * s : null;
+            if (target is int t)
+            {
+                int total = full - t;
+                (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (total / 2, total - (total / 2)) : (total - (total / 2), total / 2);
+            }
+            else
+            {
+                (begin[i], end[i]) = autoPad == "VALID" ? (0, 0) : ((int)pads[i], (int)pads[i + 2]);
+            }
+
+            outSize[i] = full - begin[i] - end[i];
+            if (outSize[i] <= 0 || (int)strides[i] <= 0 || d <= 0)
+            {
+                throw LinearOps.Unsupported(_node, $"a {_kernelH}×{_kernelW} transposed window on a {inH}×{inW} input gives no output");
+            }
+        }
+
+        return new Window2d(_kernelH, _kernelW, (int)strides[0], (int)strides[1], (int)dilations[0], (int)dilations[1],
+            begin[0], begin[1], end[0], end[1], outSize[0], outSize[1], inH, inW);
+    }
+}
