@@ -11,30 +11,8 @@ namespace Clrp.Onnx.Operators;
 internal static class Broadcasting
 {
     /// <summary>The broadcast of <paramref name="shapes"/>, right-aligned; throws when two dimensions differ and neither is 1.</summary>
-    public static int[] Shape(Node node, params int[][] shapes)
-    {
-        int rank = shapes.Max(s => s.Length);
-        var result = new int[rank];
-        for (int axis = 0; axis < rank; axis++)
-        {
-            int dim = 1;
-            foreach (int[] s in shapes)
-            {
-                int offset = axis - (rank - s.Length);
-                int d = offset < 0 ? 1 : s[offset];
-                if (d != 1 && dim != 1 && d != dim)
-                {
-                    throw Unsupported(node, $"shapes {string.Join(" and ", shapes.Select(Tensor.FormatShape))} do not broadcast");
-                }
-
-                dim = d == 1 ? dim : d;
-            }
-
-            result[axis] = dim;
-        }
-
-        return result;
-    }
+    public static int[] Shape(Node node, params int[][] shapes) =>
+        BroadcastIndex.Shape(shapes) ?? throw Unsupported(node, $"shapes {string.Join(" and ", shapes.Select(Tensor.FormatShape))} do not broadcast");
 
     /// <summary>
     /// The per-row shape of constant <paramref name="constantShape"/> broadcast against activations of rank
@@ -51,45 +29,8 @@ internal static class Broadcasting
         return constantShape.Length == activationRank ? constantShape[1..] : constantShape;
     }
 
-    /// <summary>
-    /// For every element of <paramref name="outShape"/> (C order), the flat index of the element of
-    /// <paramref name="inShape"/> (right-aligned, broadcast) it reads.
-    /// </summary>
-    public static int[] IndexMap(int[] inShape, int[] outShape)
-    {
-        int rank = outShape.Length;
-        var strides = new int[rank];
-        int stride = 1;
-        for (int axis = rank - 1; axis >= 0; axis--)
-        {
-            int offset = axis - (rank - inShape.Length);
-            int d = offset < 0 ? 1 : inShape[offset];
-            strides[axis] = d == 1 ? 0 : stride;
-            stride *= d;
-        }
-
-        int count = Tensor.CheckedCount(outShape);
-        var map = new int[count];
-        var index = new int[rank];
-        int flat = 0;
-        for (int j = 0; j < count; j++)
-        {
-            map[j] = flat;
-            for (int axis = rank - 1; axis >= 0; axis--)
-            {
-                flat += strides[axis];
-                if (++index[axis] < outShape[axis])
-                {
-                    break;
-                }
-
-                flat -= strides[axis] * outShape[axis];
-                index[axis] = 0;
-            }
-        }
-
-        return map;
-    }
+    /// <summary>For every element of <paramref name="outShape"/>, the flat index of the broadcast <paramref name="inShape"/> element it reads.</summary>
+    public static int[] IndexMap(int[] inShape, int[] outShape) => BroadcastIndex.Map(inShape, outShape);
 
     /// <summary>True when <paramref name="inShape"/> broadcast to <paramref name="outShape"/> is the identity (same element count).</summary>
     public static bool IsIdentity(int[] inShape, int[] outShape) => Tensor.CheckedCount(inShape) == Tensor.CheckedCount(outShape);

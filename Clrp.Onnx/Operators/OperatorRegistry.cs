@@ -4,8 +4,8 @@ namespace Clrp.Onnx.Operators;
 
 /// <summary>
 /// Maps (domain, op type, opset) to a propagator factory. Each operator family file registers its
-/// handlers with the opset range they were verified on; a miss names the node, op, domain, opset and
-/// what is supported.
+/// handlers with the opset range they were verified on; a miss names the node, op, domain, opset, why
+/// (<see cref="UnsupportedOps"/>) and the nearest supported alternative.
 /// </summary>
 internal sealed class OperatorRegistry
 {
@@ -32,9 +32,7 @@ internal sealed class OperatorRegistry
     {
         if (!_entries.TryGetValue((node.Domain, node.OpType), out var list))
         {
-            string hint = Nearest(node.OpType);
-            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset,
-                $"no relevance propagator for this operator{hint}. Supported: {string.Join(", ", SupportedOps())}.");
+            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, UnsupportedOps.Explain(node, SupportedOps().ToList()));
         }
 
         foreach ((long min, long max, var create) in list)
@@ -57,14 +55,6 @@ internal sealed class OperatorRegistry
     public IEnumerable<(string Op, long Min, long Max)> Describe() =>
         _entries.SelectMany(kv => kv.Value.Select(e => (kv.Key.Op, e.Min, e.Max))).OrderBy(e => e.Op, StringComparer.Ordinal);
 
-    private string Nearest(string opType)
-    {
-        string? best = _entries.Keys.Select(k => k.Op)
-            .Where(op => op.Contains(opType, StringComparison.OrdinalIgnoreCase) || opType.Contains(op, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(op => Math.Abs(op.Length - opType.Length)).FirstOrDefault();
-        return best is null ? string.Empty : $" (nearest supported: {best})";
-    }
-
     private static OperatorRegistry CreateDefault()
     {
         var registry = new OperatorRegistry();
@@ -72,6 +62,15 @@ internal sealed class OperatorRegistry
         ActivationOps.Register(registry);
         PoolOps.Register(registry);
         ShapeOps.Register(registry);
+        ElementwiseOps.Register(registry);
+        LrnOps.Register(registry);
+        ArithmeticOps.Register(registry);
+        RoutingOps.Register(registry);
+        ConcatSplitOps.Register(registry);
+        ReduceOps.Register(registry);
+        ResizeOps.Register(registry);
+        ConvTransposeOps.Register(registry);
+        ContractionOps.Register(registry);
         return registry;
     }
 }

@@ -70,13 +70,7 @@ internal static class RouteGeometry
             for (int k = 0; k < starts.Length; k++)
             {
                 int axis = NormalizeAxis(node, axes?[k] ?? k, rank);
-                long step = steps?[k] ?? 1;
-                long dim = inShape[axis];
-                long start = starts[k] < 0 ? starts[k] + dim : starts[k];
-                long end = ends[k] < 0 ? ends[k] + dim : ends[k];
-                (start, end) = step > 0 ? (Math.Clamp(start, 0, dim), Math.Clamp(end, 0, dim)) : (Math.Clamp(start, 0, dim - 1), Math.Clamp(end, -1, dim - 1));
-                long count = Math.Max(0, (end - start + step + (step > 0 ? -1 : 1)) / step);
-                axisMaps[axis] = Enumerable.Range(0, (int)count).Select(o => (int)(start + (o * step))).ToArray();
+                axisMaps[axis] = OnnxSlicing.Indices(starts[k], ends[k], steps?[k] ?? 1, inShape[axis]);
             }
 
             return Build(node, inShape, axisMaps, "sliced");
@@ -135,7 +129,7 @@ internal static class RouteGeometry
 
     /// <summary>An axis in [−rank, rank) made non-negative.</summary>
     public static int NormalizeAxis(Node node, long axis, int rank) =>
-        axis >= -rank && axis < rank ? (int)(axis < 0 ? axis + rank : axis) : throw Unsupported(node, $"axis {axis} is outside [−{rank}, {rank})");
+        OnnxSlicing.NormalizeAxis(axis, rank) ?? throw Unsupported(node, $"axis {axis} is outside [−{rank}, {rank})");
 
     /// <summary>Row-major strides of <paramref name="shape"/>.</summary>
     public static int[] Strides(int[] shape)

@@ -41,5 +41,6 @@ public static class CliApp
         {
             ExplainCommand.Create(stdout, stderr),
             InfoCommand.Create(stdout, stderr),
+            BenchCommand.Create(stdout, stderr),
         };
 }

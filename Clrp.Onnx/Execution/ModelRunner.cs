@@ -1,0 +1,48 @@
+using Clrp.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Clrp.Onnx.Execution;
+
+/// <summary>
+/// Runs a model exactly as written — no extra outputs — on the requested device: the baseline that
+/// benchmarks compare explanations against (<c>clrp bench</c>).
+/// </summary>
+public sealed class ModelRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string _inputName;
+    private readonly string _outputName;
+
+    private ModelRunner(InferenceSession session, string provider)
+    {
+        _session = session;
+        Provider = provider;
+        _inputName = session.InputMetadata.Keys.First();
+        _outputName = session.OutputMetadata.Keys.First();
+    }
+
+    /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
+    public string Provider { get; }
+
+    /// <summary>Opens <paramref name="modelPath"/> on <paramref name="device"/> (CUDA falls back as <see cref="Device.FallbackToCpu"/> says).</summary>
+    public static ModelRunner Open(string modelPath, Device device, Action<string>? log = null)
+    {
+        Graph.OnnxModelReader.Read(modelPath); // same validation and messages as the explainer
+        (InferenceSession session, string provider) = OrtSessionFactory.Create(File.ReadAllBytes(modelPath), device, modelPath, log);
+        return new ModelRunner(session, provider);
+    }
+
+    /// <summary>Runs <paramref name="input"/> and returns the first graph output.</summary>
+    public Tensor Run(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using OrtValue value = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
+        using var options = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(options, [_inputName], [value], [_outputName]);
+        OrtValue output = outputs[0];
+        int[] shape = Array.ConvertAll(output.GetTensorTypeAndShape().Shape, d => checked((int)d));
+        return new Tensor(output.GetTensorDataAsSpan<float>().ToArray(), shape);
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Clrp.Onnx;
+using Clrp.Onnx.Execution;
+using Clrp.Onnx.Explaining;
+
+namespace Clrp.Cli;
+
+/// <summary>
+/// <c>clrp bench</c>: how much an explanation costs compared with the plain forward pass, on this machine.
+/// Times (median, min, max over repeated runs after warm-up) the unmodified model, the capture run, and each
+/// method; then the ratios explain/forward, CLRP/LRP, top-10/one-class and batch-8-per-image/batch-1.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var model = new Option<string>("--model") { Description = "The ONNX classifier to benchmark.", Required = true, HelpName = "M.onnx" };
+        var input = new Option<string>("--input") { Description = "A float32 .npy input [1,C,H,W] or [C,H,W]. Default: standard-normal noise of the model's input shape (needs fixed C,H,W).", HelpName = "x.npy" };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to time: {string.Join(", ", ExplainMethods.Names)}.", DefaultValueFactory = _ => "lrp,clrp1,clrp2,sglrp,gradient", HelpName = "M,M" };
+        var batch = new Option<string>("--batch") { Description = "Batch size of the batched-throughput row.", DefaultValueFactory = _ => "8", HelpName = "N" };
+        var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
+        var runs = new Option<string>("--runs") { Description = "Timed runs per row (after one warm-up run).", DefaultValueFactory = _ => "5", HelpName = "R" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
+        var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
+        {
+            model, input, methods, batch, topK, runs, device,
+        };
+        command.SetAction(p =>
+        {
+            var request = new BenchRequest(
+                p.GetValue(model)!,
+                p.GetValue(input),
+                p.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ExplainMethods.Parse).Distinct().ToArray(),
+                NumberListParser.ParseInt("--batch", p.GetValue(batch)!, 1),
+                NumberListParser.ParseInt("--top-k", p.GetValue(topK)!, 1),
+                NumberListParser.ParseInt("--runs", p.GetValue(runs)!, 1),
+                Device.Parse(p.GetValue(device)!));
+            if (request.Methods.Length == 0)
+            {
+                throw new InvalidOptionsException("--methods names no method.");
+            }
+
+            return BenchRunner.Run(request, stdout, stderr);
+        });
+        return command;
+    }
+}
+
+/// <summary>A validated <c>clrp bench</c> request.</summary>
+internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device);

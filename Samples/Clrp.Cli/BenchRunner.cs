@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using Clrp.Onnx;
+using Clrp.Onnx.Execution;
+using Clrp.Onnx.Explaining;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Cli;
+
+/// <summary>Runs <c>clrp bench</c> and prints its table.</summary>
+internal static class BenchRunner
+{
+    public static int Run(BenchRequest request, TextWriter stdout, TextWriter stderr)
+    {
+        void Log(string message) => CliErrors.Info(stderr, message);
+        Tensor one = LoadOrMakeInput(request);
+        Tensor batch = Repeat(one, request.Batch);
+        var rows = new List<(string Name, Timing Time, string Note)>();
+
+        using (ModelRunner runner = ModelRunner.Open(request.ModelPath, request.Device, Log))
+        {
+            rows.Add(("forward (plain ORT)", Measure(request.Runs, () => runner.Run(one)), runner.Provider));
+            rows.Add(($"forward ×{request.Batch} (plain ORT)", Measure(request.Runs, () => runner.Run(batch)).PerItem(request.Batch), "per image"));
+        }
+
+        var perMethod = new Dictionary<ExplainMethod, Timing>();
+        Timing? capture = null, topK = null, batched = null;
+        int k = 0;
+        foreach (ExplainMethod method in request.Methods)
+        {
+            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log });
+            var forwardTimes = new List<double>();
+            Timing t = Measure(request.Runs, () => forwardTimes.Add(explainer.Explain(one).ForwardTime.TotalMilliseconds));
+            perMethod[method] = t;
+            capture ??= Timing.Of(forwardTimes.Skip(1).DefaultIfEmpty(forwardTimes[0]).ToList());
+            rows.Add((method.ToName(), t, "one class"));
+            if (method == request.Methods[0])
+            {
+                int classes = explainer.Explain(one).Logits.Shape[1];
+                k = Math.Min(request.TopK, classes);
+                topK = Measure(request.Runs, () => explainer.Explain(one, Target.TopK(k)));
+                rows.Add(($"{method.ToName()} top-{k}", topK, $"{k} classes, one walk"));
+                batched = Measure(request.Runs, () => explainer.Explain(batch)).PerItem(request.Batch);
+                rows.Add(($"{method.ToName()} ×{request.Batch}", batched, "per image"));
+            }
+        }
+
+        rows.Insert(2, ("capture (augmented model)", capture!, "activations copied"));
+        Print(stdout, request, rows, perMethod, capture!, topK!, batched!, k);
+        return CliErrors.Success;
+    }
+
+    private static void Print(TextWriter o, BenchRequest request, List<(string Name, Timing Time, string Note)> rows,
+        Dictionary<ExplainMethod, Timing> perMethod, Timing capture, Timing topK, Timing batched, int k)
+    {
+        double forward = rows[0].Time.Median;
+        o.WriteLine($"model:   {request.ModelPath}");
+        o.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; {request.Runs} timed runs per row after one warm-up");
+        o.WriteLine();
+        o.WriteLine($"{"row",-28} {"median ms",10} {"min",9} {"max",9} {"× forward",10}  note");
+        foreach ((string name, Timing t, string note) in rows)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {t.Median,10:F1} {t.Min,9:F1} {t.Max,9:F1} {t.Median / forward,10:F2}  {note}"));
+        }
+
+        o.WriteLine();
+        ExplainMethod first = request.Methods[0];
+        if (perMethod.TryGetValue(ExplainMethod.Lrp, out Timing? lrp))
+        {
+            foreach (ExplainMethod m in new[] { ExplainMethod.Clrp1, ExplainMethod.Clrp2 }.Where(perMethod.ContainsKey))
+            {
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.ToName()}/lrp:          {perMethod[m].Median / lrp.Median:F2}"));
+            }
+        }
+
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"top-{k}/one ({first.ToName()}):   {topK.Median / perMethod[first].Median:F2}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch-{request.Batch}/image ÷ batch-1 ({first.ToName()}): {batched.Median / perMethod[first].Median:F2}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"capture/forward:        {capture.Median / forward:F2}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory:            {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (process peak working set)"));
+    }
+
+    private static string RuntimeInformationText() =>
+        $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}";
+
+    private static Tensor LoadOrMakeInput(BenchRequest request)
+    {
+        if (request.InputPath is not null)
+        {
+            Tensor t = NpyFile.Read(request.InputPath);
+            return t.Rank == 3 ? t.Reshape([1, .. t.Shape]) : t;
+        }
+
+        Clrp.Onnx.Graph.ValueInfo input = ClrpExplainer.Inspect(request.ModelPath).Input;
+        if (input.Dimensions is null || input.Dimensions.Skip(1).Any(d => d is null))
+        {
+            throw new InvalidOptionsException($"input '{input.Name}' has shape {input.ShapeText}; give --input x.npy for models with dynamic image sizes.");
+        }
+
+        int[] shape = [1, .. input.Dimensions.Skip(1).Select(d => (int)d!.Value)];
+        var random = new Random(20181203);
+        var data = new float[Tensor.CheckedCount(shape)];
+        for (int i = 0; i < data.Length; i++)
+        {
+            // Box–Muller: standard-normal noise, like a normalised image.
+            data[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+
+        return new Tensor(data, shape);
+    }
+
+    private static Tensor Repeat(Tensor one, int n)
+    {
+        var data = new float[one.Length * n];
+        for (int i = 0; i < n; i++)
+        {
+            one.Data.CopyTo(data, i * one.Length);
+        }
+
+        return new Tensor(data, [n, .. one.Shape[1..]]);
+    }
+
+    private static Timing Measure(int runs, Action action)
+    {
+        action(); // warm-up: sessions, kernel pre-packing, JIT
+        var times = new List<double>(runs);
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return Timing.Of(times);
+    }
+
+    /// <summary>Median, minimum and maximum of a set of wall times in milliseconds.</summary>
+    private sealed record Timing(double Median, double Min, double Max)
+    {
+        public static Timing Of(IReadOnlyList<double> ms)
+        {
+            double[] sorted = ms.Order().ToArray();
+            double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+            return new Timing(median, sorted[0], sorted[^1]);
+        }
+
+        public Timing PerItem(int n) => new(Median / n, Min / n, Max / n);
+    }
+}
