@@ -89,25 +89,42 @@ internal sealed class ActivationCapture : IDisposable
         return result;
     }
 
-    /// <summary>A serialized copy of <paramref name="model"/> whose graph also outputs <paramref name="values"/>.</summary>
+    /// <summary>
+    /// <paramref name="model"/> serialized with <paramref name="values"/> added as graph outputs. The outputs are added
+    /// to the model itself, serialized and removed again — cloning a model of hundreds of megabytes to add a few
+    /// names would double the memory and time of loading it. The lock keeps concurrent loads of one graph apart.
+    /// </summary>
     private static byte[] Augment(ModelProto model, IEnumerable<string> values)
     {
-        ModelProto copy = model.Clone();
-        var existing = new HashSet<string>(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
-        foreach (string value in values)
+        lock (model)
         {
-            if (existing.Add(value))
+            var existing = new HashSet<string>(model.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
+            int original = model.Graph.Output.Count;
+            foreach (string value in values)
             {
-                // Element type only: ORT infers the shape; a missing shape is allowed for graph outputs.
-                copy.Graph.Output.Add(new ValueInfoProto
+                if (existing.Add(value))
                 {
-                    Name = value,
-                    Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
-                });
+                    // Element type only: ORT infers the shape; a missing shape is allowed for graph outputs.
+                    model.Graph.Output.Add(new ValueInfoProto
+                    {
+                        Name = value,
+                        Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+                    });
+                }
+            }
+
+            try
+            {
+                return Google.Protobuf.MessageExtensions.ToByteArray(model);
+            }
+            finally
+            {
+                while (model.Graph.Output.Count > original)
+                {
+                    model.Graph.Output.RemoveAt(model.Graph.Output.Count - 1);
+                }
             }
         }
-
-        return Google.Protobuf.MessageExtensions.ToByteArray(copy);
     }
 
     public void Dispose() => _session.Dispose();

@@ -75,7 +75,9 @@ internal sealed class ExplanationPlan : IDisposable
     /// </summary>
     public static ExplanationPlan Build(OnnxGraph original, string? outputName, Composite composite, bool strict)
     {
-        OnnxGraph graph = FoldBatchNorm.Apply(FuseMatMulAdd.Apply(RemovePassThrough.Apply(original)));
+        // Constants first (weights behind Cast/Transpose become visible to the folds); BatchNorm folds before
+        // FuseMatMulAdd, so every Gemm FoldBatchNormDense sees is an exported (2-D) one.
+        OnnxGraph graph = FuseMatMulAdd.Apply(FoldBatchNormDense.Apply(FoldBatchNorm.Apply(FoldConstants.Apply(RemovePassThrough.Apply(original)))));
         ValueInfo input = FindImageInput(graph);
         string explained = outputName ?? graph.Outputs[0].Name;
         if (graph.Producer(explained) is null)

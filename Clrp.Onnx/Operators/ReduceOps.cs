@@ -34,6 +34,11 @@ internal sealed class ReducePropagator : IOperatorPropagator
         _axes = node.Opset < axesAsInputFrom ? node.Attributes.GetInts("axes")
             : node.Input(1).Length > 0 ? graph.RequireConstant(node.Input(1), node, "axes").AsLongs() : null;
         _noopWithEmptyAxes = node.Attributes.GetInt("noop_with_empty_axes", 0) != 0;
+        if ((_axes is null or { Length: 0 } && !_noopWithEmptyAxes) || (_axes?.Contains(0) ?? false))
+        {
+            // Refused at load where the axes already show it; negative axes are checked against the rank at run time.
+            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "it reduces the batch axis (axis 0, or all axes when none are given), which would mix images");
+        }
     }
 
     public IEnumerable<string> RequiredValues => [_node.Input(0)];

@@ -9,22 +9,23 @@ namespace Clrp.Onnx.Operators;
 /// </summary>
 internal static class RouteGeometry
 {
-    /// <summary>Transpose: output axis k is input axis perm[k] (default: reversed); perm[0] must be 0 (the batch axis stays).</summary>
+    /// <summary>Transpose: output axis k is input axis perm[k]; perm must be given with perm[0] = 0 (the batch axis stays).</summary>
     public static RouteBuilder Transpose(Node node)
     {
         long[]? perm = node.Attributes.GetInts("perm");
+        if (perm is null || (perm.Length > 0 && perm[0] != 0))
+        {
+            // Refused at load: the default (reversed) order and any perm[0] ≠ 0 move the batch axis.
+            throw Unsupported(node, $"perm {(perm is null ? "(default: reversed)" : $"[{string.Join(',', perm)}]")} moves the batch axis");
+        }
+
         return (inShape, _) =>
         {
             int rank = inShape.Length;
-            int[] p = perm is null ? Enumerable.Range(0, rank).Reverse().ToArray() : Array.ConvertAll(perm, v => (int)v);
+            int[] p = Array.ConvertAll(perm, v => (int)v);
             if (p.Length != rank || p.Order().Where((v, i) => v != i).Any())
             {
                 throw Unsupported(node, $"perm [{string.Join(',', p)}] is not a permutation of the {rank} axes of {Tensor.FormatShape(inShape)}");
-            }
-
-            if (p[0] != 0)
-            {
-                throw Unsupported(node, $"perm [{string.Join(',', p)}] moves the batch axis");
             }
 
             int[] inRow = inShape[1..];
