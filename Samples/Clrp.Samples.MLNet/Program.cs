@@ -20,16 +20,17 @@ try
     }
     else
     {
-        // Fashion-MNIST preprocessing (pixel/255 − 0.2860)/0.3530 = (pixel − 72.93)·0.011109, as ExtractPixels' (pixel + offset)·scale.
+        // Fashion-MNIST preprocessing (pixel/255 − 0.2860)/0.3530 = (pixel − 72.93)·0.011109, i.e. ExtractPixels' (pixel − offset)·scale.
         var pipeline = ml.Transforms.LoadImages("image", imageFolder: "", inputColumnName: nameof(ImageFile.ImagePath))
             .Append(ml.Transforms.ResizeImages("image", imageWidth: 28, imageHeight: 28))
             .Append(ml.Transforms.ConvertToGrayscale("image"))
-            .Append(ml.Transforms.ExtractPixels("input", "image", ImagePixelExtractingEstimator.ColorBits.Red, offsetImage: -0.2860f * 255f, scaleImage: 1f / (0.3530f * 255f)))
+            .Append(ml.Transforms.ExtractPixels("input", "image", ImagePixelExtractingEstimator.ColorBits.Red, offsetImage: 0.2860f * 255f, scaleImage: 1f / (0.3530f * 255f)))
             .Append(ml.Transforms.ApplyOnnxModel(a.Model))
             .AppendExplain(ml, a.Model, o => { o.Mean = [0.2860f]; o.Std = [0.3530f]; });
         model = pipeline.Fit(images);
         if (a.SaveModel is not null)
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(a.SaveModel))!);
             ClrpModel.Save(ml, model, images.Schema, a.SaveModel);
         }
     }
