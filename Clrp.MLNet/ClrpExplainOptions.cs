@@ -78,9 +78,7 @@ public sealed class ClrpExplainOptions
 
     /// <summary>
     /// Rows explained together when a cursor reads them (one forward pass and one backward walk per mini-batch).
-    /// Default: 32. When the z^B bounds come from the data (paper or epsilon-gamma-box rules without
-    /// <see cref="Mean"/>/<see cref="Std"/> or <see cref="Low"/>/<see cref="High"/>), rows are explained one at a time
-    /// so that each row's map uses that row's own range and does not depend on its neighbours.
+    /// Default: 32. Results do not depend on it: when the z^B bounds come from the data, each row uses its own range.
     /// </summary>
     public int BatchSize { get; set; } = 32;
 

@@ -57,16 +57,6 @@ internal static class ExplainerSetup
         : null;
 
     /// <summary>
-    /// Rows explained per forward pass. The core derives missing z^B bounds from the whole batch; explaining rows
-    /// one at a time then keeps each row's map independent of its neighbours (and equal to the CLI's for that image).
-    /// </summary>
-    public static int EffectiveBatchSize(ClrpExplainOptions options)
-    {
-        bool usesBox = options.Rules is "paper" or "epsilon-gamma-box";
-        return usesBox && Bounds(options) is null ? 1 : options.BatchSize;
-    }
-
-    /// <summary>
     /// The device: the options' GPU settings, else the MLContext's (as ApplyOnnxModel does); without a context,
     /// MLContext's own defaults (no GPU, no fallback).
     /// </summary>

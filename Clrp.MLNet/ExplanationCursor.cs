@@ -36,7 +36,7 @@ internal sealed class ExplanationCursor : DataViewRowCursor
         _outputs = outputs;
         _active = active;
         ExplanationLayout layout = explainer.Layout;
-        _batchSize = ExplainerSetup.EffectiveBatchSize(layout.Options);
+        _batchSize = layout.Options.BatchSize;
         _cancellation = layout.Options.CancellationToken;
         _caches = new ColumnCache?[outputs.InputCount];
         for (int i = 0; i < outputs.InputCount; i++)
