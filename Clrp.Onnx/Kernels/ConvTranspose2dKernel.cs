@@ -7,13 +7,14 @@ namespace Clrp.Onnx.Kernels;
 /// 2-D transposed convolution (ONNX ConvTranspose) with groups, strides, dilations and pads:
 /// <c>y[b, o, i·s − p + k·d] += Σ_c x[b, c, i] · W[c, o, k]</c> (W in ONNX layout [C_in, C_out/group, kH, kW]).
 /// It is the adjoint of the convolution that reads y with those weights, so <see cref="Forward"/> is that convolution's
-/// input gradient and <see cref="InputGradient"/> is that convolution (a <see cref="Conv2dKernel"/> over the output grid).
+/// input gradient and <see cref="InputGradient"/> is that convolution (an <see cref="OrtConv2dKernel"/> over the output
+/// grid, so both run on ONNX Runtime like every other convolution of the walk).
 /// The weights the rules see are output-major, [C_out, C_in/group, kH, kW], so that row o is output channel o (its bias,
 /// CLRP2's negated unit); they are rearranged to ONNX layout once per weight set and cached.
 /// </summary>
-internal sealed class ConvTranspose2dKernel : ILinearKernel
+internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
 {
-    private readonly Conv2dKernel _adjoint;
+    private readonly OrtConv2dKernel _adjoint;
     private readonly int _inChannels;
     private readonly int _outChannels;
     private readonly int _groups;
@@ -28,7 +29,7 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel
         _inChannels = inChannels;
         _outChannels = outChannels;
         _groups = groups;
-        _adjoint = new Conv2dKernel(outChannels, inChannels, groups, window);
+        _adjoint = new OrtConv2dKernel(outChannels, inChannels, groups, window);
         InputShape = [inChannels, window.OutH, window.OutW];
         OutputShape = [outChannels, window.InH, window.InW];
     }
@@ -52,6 +53,9 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel
             }
         }
     }
+
+    /// <summary>Releases the adjoint convolution's ONNX Runtime sessions.</summary>
+    public void Dispose() => _adjoint.Dispose();
 
     /// <summary>Output-major [C_out, C_in/g, k] → ONNX [C_in, C_out/g, k], per group.</summary>
     internal static float[] ToOnnxLayout(float[] outputMajor, int inChannels, int outChannels, int groups)

@@ -12,8 +12,8 @@ internal static class ConcatSplitOps
 {
     public static void Register(OperatorRegistry registry)
     {
-        // Concat-1 defaults axis to 1; from Concat-4 it is required (negative from 11).
-        registry.Register("Concat", 1, 22, (n, g) => new ConcatPropagator(n, g));
+        // Concat-4+ (axis required, negative from 11); ONNX Runtime has no Concat-1 kernel to verify against.
+        registry.Register("Concat", 4, 22, (n, g) => new ConcatPropagator(n, g));
         // Split sizes: attribute 'split' (2–12), input 'split' (13+), or attribute 'num_outputs' (18+); else equal parts.
         registry.Register("Split", 2, 22, (n, g) => new SplitPropagator(n, g));
     }
@@ -41,7 +41,7 @@ internal sealed class ConcatPropagator : IOperatorPropagator
     {
         _node = node;
         _graph = graph;
-        _axis = node.Attributes.GetInt("axis", node.Opset < 4 ? 1 : long.MinValue);
+        _axis = node.Attributes.GetInt("axis", long.MinValue);
         if (_axis == long.MinValue)
         {
             throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "the required attribute 'axis' is missing");

@@ -20,7 +20,7 @@ internal static class ConvTransposeOps
 /// auto_pad, output = in·s) the pads are derived as ONNX says: total = s·(in − 1) + output_padding + (k − 1)·d + 1 − out,
 /// SAME_UPPER puts ⌊total/2⌋ first, otherwise ⌈total/2⌉ first.
 /// </summary>
-internal sealed class ConvTransposePropagator : IOperatorPropagator
+internal sealed class ConvTransposePropagator : IOperatorPropagator, IDisposable
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
@@ -89,6 +89,14 @@ internal sealed class ConvTransposePropagator : IOperatorPropagator
 
     internal ConvTranspose2dKernel KernelFor(int h, int w) =>
         _kernels.GetOrAdd((h, w), key => new ConvTranspose2dKernel(_inChannels, _outChannels, _group, AdjointWindow(key.H, key.W)));
+
+    public void Dispose()
+    {
+        foreach (ConvTranspose2dKernel kernel in _kernels.Values)
+        {
+            kernel.Dispose();
+        }
+    }
 
     /// <summary>The window of the convolution this layer is the adjoint of: it reads the H_out × W_out output and yields H_in × W_in.</summary>
     private Window2d AdjointWindow(int inH, int inW)

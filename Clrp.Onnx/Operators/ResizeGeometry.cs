@@ -8,28 +8,37 @@ namespace Clrp.Onnx.Operators;
 /// CPU kernel (the forward oracle): per axis, the output coordinate o maps to <c>x = transform(o)</c> in float32, then
 /// nearest picks one index by <c>nearest_mode</c> (clamped to the input), linear clamps x to [0, in−1] and blends
 /// <c>⌊x⌋</c> and <c>⌊x⌋+1</c> with weights <c>1 − frac</c>, <c>frac</c>. Axes are separable: an output element's taps are
-/// the products of its per-axis taps.
+/// the products of its per-axis taps. Leading axes that are not resized (channels) are blocks the taps repeat over, so
+/// the tables cover one H×W plane, not the whole image.
 /// </summary>
 internal sealed class ResizeGeometry
 {
-    private ResizeGeometry(int taps, int[] index, float[] weight, int[] outRow)
+    private ResizeGeometry(int blocks, int inBlock, int taps, int[] index, float[] weight)
     {
+        Blocks = blocks;
+        InBlock = inBlock;
         Taps = taps;
         Index = index;
         Weight = weight;
-        OutRowShape = outRow;
     }
+
+    /// <summary>Copies of the tables per image (the product of the leading axes that are not resized).</summary>
+    public int Blocks { get; }
+
+    /// <summary>Input elements per block.</summary>
+    public int InBlock { get; }
+
+    /// <summary>Output elements per block.</summary>
+    public int OutBlock => Index.Length / Taps;
 
     /// <summary>Taps per output element.</summary>
     public int Taps { get; }
 
-    /// <summary>[outElement·Taps + t]: the input element (within one image) tap t reads.</summary>
+    /// <summary>[outElement·Taps + t]: the input element (within the block) tap t reads.</summary>
     public int[] Index { get; }
 
     /// <summary>[outElement·Taps + t]: the weight of tap t.</summary>
     public float[] Weight { get; }
-
-    public int[] OutRowShape { get; }
 
     /// <param name="node">The Resize/Upsample node (for messages).</param>
     /// <param name="settings">Mode, coordinate transform, rounding.</param>
@@ -43,14 +52,21 @@ internal sealed class ResizeGeometry
             throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, $"it resizes the batch axis ({Tensor.FormatShape(inShape)} → {Tensor.FormatShape(outShape)})");
         }
 
-        int rank = inShape.Length - 1;
-        int[] inRow = inShape[1..], outRow = outShape[1..];
+        int lead = 1;
+        while (lead < inShape.Length && inShape[lead] == outShape[lead] && scales[lead] == 1f)
+        {
+            lead++;
+        }
+
+        int blocks = inShape[1..lead].Aggregate(1, (p, d) => p * d);
+        int rank = inShape.Length - lead;
+        int[] inRow = inShape[lead..], outRow = outShape[lead..];
         int[] inStrides = RouteGeometry.Strides(inRow);
         var axisIndex = new int[rank][][];
         var axisWeight = new float[rank][][];
         for (int a = 0; a < rank; a++)
         {
-            (axisIndex[a], axisWeight[a]) = AxisTaps(settings, inRow[a], outRow[a], scales[a + 1]);
+            (axisIndex[a], axisWeight[a]) = AxisTaps(settings, inRow[a], outRow[a], scales[a + lead]);
         }
 
         int taps = axisIndex.Aggregate(1, (t, axis) => t * (axis.Length == 0 ? 1 : axis[0].Length));
@@ -84,7 +100,7 @@ internal sealed class ResizeGeometry
             }
         }
 
-        return new ResizeGeometry(taps, index, weight, outRow);
+        return new ResizeGeometry(blocks, Tensor.CheckedCount(inRow), taps, index, weight);
     }
 
     /// <summary>Per output coordinate of one axis: the input coordinates it reads and their weights.</summary>

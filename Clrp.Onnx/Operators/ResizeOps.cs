@@ -62,55 +62,62 @@ internal sealed class ResizePropagator : IOperatorPropagator
         int[]? captured = _needsOutput ? context.Activation(_node.Outputs[0]).Shape : null;
         ResizeGeometry geometry = _geometries.GetOrAdd(Tensor.FormatShape(x.Shape), _ => Geometry(x.Shape, captured));
         var result = new Tensor?[_node.Inputs.Count];
-        Tensor r = outputRelevance[0]!;
-        if (geometry.Taps == 1)
-        {
-            result[0] = IndexRoutePropagator.Scatter(r, geometry.Index, context.Rows, x.Shape[1..], _node);
-            return result;
-        }
-
-        result[0] = Distribute(geometry, x, r, context);
+        result[0] = Distribute(geometry, x, outputRelevance[0]!, context);
         return result;
     }
 
+    /// <summary>
+    /// Per tap of every output element: <c>R_i += w·R_j</c> (nearest, where w = 1, and the gradient) or
+    /// <c>R_i += w·x_i·R_j / stab(Σ w·x)</c> (linear relevance).
+    /// </summary>
     private static Tensor Distribute(ResizeGeometry geometry, Tensor x, Tensor r, PropagationContext context)
     {
-        int taps = geometry.Taps, outLength = geometry.Index.Length / taps, length = x.RowLength;
+        int taps = geometry.Taps, outBlock = geometry.OutBlock, inBlock = geometry.InBlock, length = x.RowLength;
+        int outLength = geometry.Blocks * outBlock;
+        if (r.Length != context.Rows * outLength)
+        {
+            throw new InvalidOperationException($"relevance has {r.Length} elements, expected {context.Rows * outLength}.");
+        }
+
+        bool norm = taps > 1 && context.Mode == PropagationMode.Relevance;
         var result = new Tensor([context.Rows, .. x.Shape[1..]]);
         for (int row = 0; row < context.Rows; row++)
         {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * length, length);
-            ReadOnlySpan<float> rs = r.Data.AsSpan(row * outLength, outLength);
-            Span<float> dest = result.Data.AsSpan(row * length, length);
-            for (int j = 0; j < outLength; j++)
+            for (int block = 0; block < geometry.Blocks; block++)
             {
-                if (rs[j] == 0f)
+                ReadOnlySpan<float> xs = x.Data.AsSpan((context.RowImage[row] * length) + (block * inBlock), inBlock);
+                ReadOnlySpan<float> rs = r.Data.AsSpan((row * outLength) + (block * outBlock), outBlock);
+                Span<float> dest = result.Data.AsSpan((row * length) + (block * inBlock), inBlock);
+                for (int j = 0; j < outBlock; j++)
                 {
-                    continue;
-                }
-
-                ReadOnlySpan<int> index = geometry.Index.AsSpan(j * taps, taps);
-                ReadOnlySpan<float> weight = geometry.Weight.AsSpan(j * taps, taps);
-                if (context.Mode == PropagationMode.Gradient)
-                {
-                    for (int t = 0; t < taps; t++)
+                    if (rs[j] == 0f)
                     {
-                        dest[index[t]] += weight[t] * rs[j];
+                        continue;
                     }
 
-                    continue;
-                }
+                    ReadOnlySpan<int> index = geometry.Index.AsSpan(j * taps, taps);
+                    ReadOnlySpan<float> weight = geometry.Weight.AsSpan(j * taps, taps);
+                    if (!norm)
+                    {
+                        for (int t = 0; t < taps; t++)
+                        {
+                            dest[index[t]] += weight[t] * rs[j];
+                        }
 
-                float z = 0f;
-                for (int t = 0; t < taps; t++)
-                {
-                    z += weight[t] * xs[index[t]];
-                }
+                        continue;
+                    }
 
-                float s = rs[j] / LinearRuleEngine.Stabilize(z, NormStabilizer);
-                for (int t = 0; t < taps; t++)
-                {
-                    dest[index[t]] += weight[t] * xs[index[t]] * s;
+                    float z = 0f;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        z += weight[t] * xs[index[t]];
+                    }
+
+                    float s = rs[j] / LinearRuleEngine.Stabilize(z, NormStabilizer);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        dest[index[t]] += weight[t] * xs[index[t]] * s;
+                    }
                 }
             }
         }
