@@ -163,7 +163,10 @@ public sealed class ClrpExplainer : IDisposable
 
         int chunk = (int)Math.Clamp(_options.MaxWalkBytes / perRow, 1, rows);
         bool gradient = _options.Method.IsGradient();
-        IReadOnlyList<BoxBounds> defaultBounds = _options.Bounds is { } given ? [given] : Enumerable.Range(0, batch.Shape[0]).Select(n => BoxBounds.FromData(batch, n)).ToArray();
+        // Without given bounds, z^B uses each image's own range at the first linear layer's input (after any
+        // normalisation baked into the graph), which is where the rule applies.
+        Tensor firstInput = _plan.FirstLinear is { } first && activations.TryGetValue(first.Input(0), out Tensor? a) ? a : batch;
+        IReadOnlyList<BoxBounds> defaultBounds = _options.Bounds is { } given ? [given] : Enumerable.Range(0, batch.Shape[0]).Select(n => BoxBounds.FromData(firstInput, n)).ToArray();
         var result = new Tensor([rows, .. batch.Shape[1..]]);
         for (int start = 0; start < rows; start += chunk)
         {

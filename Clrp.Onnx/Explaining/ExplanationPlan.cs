@@ -138,7 +138,9 @@ internal sealed class ExplanationPlan : IDisposable
         }
 
         Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
-        var ordered = graph.Nodes.Select(n => report.First(r => r.Node == n)).ToList();
+        // Every node of the file is listed, in the file's order: those canonizers removed say what became of them.
+        var byName = report.ToDictionary(r => r.Node.Name, StringComparer.Ordinal);
+        var ordered = original.Nodes.Select(n => byName.TryGetValue(n.Name, out NodeReport? r) ? r : new NodeReport(n, FoldedRole(n), true)).ToList();
         return new ExplanationPlan(graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
     }
 
@@ -150,6 +152,15 @@ internal sealed class ExplanationPlan : IDisposable
             (p as IDisposable)?.Dispose();
         }
     }
+
+    /// <summary>What a canonizer did with a node that is no longer in the canonized graph.</summary>
+    private static string FoldedRole(Node node) => node.OpType switch
+    {
+        "BatchNormalization" => "folded into the preceding linear layer",
+        "Identity" or "Dropout" => "removed (pass-through)",
+        "MatMul" => "fused with the following Add into a Gemm",
+        _ => "constant, folded before the walk (no relevance)",
+    };
 
     private static ValueInfo FindImageInput(OnnxGraph graph)
     {
