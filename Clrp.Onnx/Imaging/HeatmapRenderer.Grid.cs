@@ -83,7 +83,7 @@ public static partial class HeatmapRenderer
     }
 
     /// <summary>Advance width of <paramref name="text"/>; SkiaSharp 2.88's SKFont measures glyphs, not strings.</summary>
-    private static float TextWidth(SKFont font, string text)
+    internal static float TextWidth(SKFont font, string text)
     {
         var glyphs = new ushort[font.CountGlyphs(text)];
         font.GetGlyphs(text, glyphs);

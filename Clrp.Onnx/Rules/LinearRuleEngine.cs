@@ -34,15 +34,14 @@ internal static class LinearRuleEngine
     {
         int rows = relevance.Shape[0];
         int inLength = input.RowLength;
-        var result = new Tensor([rows, .. kernel.InputShape]);
+        Tensor? result = null;
         foreach (RulePart part in rule.Parts)
         {
             var terms = new List<(Tensor X, LinearWeights W)>(part.Terms.Count);
             Tensor? z = null;
             foreach (RuleTerm term in part.Terms)
             {
-                Tensor x = ModifyInput(input, term.Input, bounds);
-                if (!x.Data.AsSpan().ContainsAnyExcept(0f))
+                if (ModifyInputOrSkip(input, term.Input, bounds) is not Tensor x)
                 {
                     continue;
                 }
@@ -77,16 +76,49 @@ internal static class LinearRuleEngine
                 Tensor g = kernel.InputGradient(s, w);
                 for (int r = 0; r < rows; r++)
                 {
-                    Span<float> target = result.Data.AsSpan(r * inLength, inLength);
                     Span<float> gs = g.Data.AsSpan(r * inLength, inLength);
-                    // target += coef · x ⊙ g, with g overwritten as scratch.
                     TensorPrimitives.Multiply(x.Data.AsSpan(rowImage[r] * inLength, inLength), gs, gs);
-                    TensorPrimitives.MultiplyAdd(gs, part.Coefficient, target, target);
+                }
+
+                if (result is null)
+                {
+                    // The first term's product becomes the result: one large buffer fewer per layer.
+                    if (part.Coefficient != 1f)
+                    {
+                        TensorPrimitives.Multiply(g.Data, part.Coefficient, g.Data);
+                    }
+
+                    result = g;
+                }
+                else
+                {
+                    TensorPrimitives.MultiplyAdd(g.Data, part.Coefficient, result.Data, result.Data);
                 }
             }
         }
 
-        return result;
+        return result ?? new Tensor([rows, .. kernel.InputShape]);
+    }
+
+    /// <summary>
+    /// The modified input, or null when it is all zero (its term contributes nothing). Avoids copies where the
+    /// modifier is the identity on this input: a⁺ of a non-negative input is the input itself, a⁻ of it is zero.
+    /// </summary>
+    private static Tensor? ModifyInputOrSkip(Tensor a, InputModifier modifier, IReadOnlyList<BoxBounds>? bounds)
+    {
+        if (modifier is InputModifier.Positive or InputModifier.Negative)
+        {
+            float min = TensorPrimitives.Min(a.Data), max = TensorPrimitives.Max(a.Data);
+            if (modifier == InputModifier.Positive)
+            {
+                return max <= 0f ? null : min >= 0f ? a : ModifyInput(a, modifier, bounds);
+            }
+
+            return min >= 0f ? null : max <= 0f ? a : ModifyInput(a, modifier, bounds);
+        }
+
+        Tensor x = ModifyInput(a, modifier, bounds);
+        return x.Data.AsSpan().ContainsAnyExcept(0f) ? x : null;
     }
 
     /// <summary><c>stab(d) = d + ε·(d ≥ 0 ? 1 : −1)</c>.</summary>
@@ -98,10 +130,11 @@ internal static class LinearRuleEngine
     /// </summary>
     private static Tensor DivideByStabilized(Tensor relevance, Tensor z, int[] rowImage, float epsilon)
     {
-        var stabilized = new float[z.Length];
-        for (int i = 0; i < z.Length; i++)
+        // z is this part's own buffer: stabilise it in place.
+        float[] stabilized = z.Data;
+        for (int i = 0; i < stabilized.Length; i++)
         {
-            float d = Stabilize(z.Data[i], epsilon);
+            float d = Stabilize(stabilized[i], epsilon);
             stabilized[i] = d == 0f ? float.PositiveInfinity : d;
         }
 
