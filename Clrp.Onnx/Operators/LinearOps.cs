@@ -152,12 +152,22 @@ internal sealed class GemmPropagator : IOperatorPropagator
 
         int outputs = transB ? b.Shape[0] : b.Shape[1];
         int inputs = transB ? b.Shape[1] : b.Shape[0];
-        var w = new float[outputs * inputs];
-        for (int o = 0; o < outputs; o++)
+        float[] w;
+        if (transB && alpha == 1f)
         {
-            for (int i = 0; i < inputs; i++)
+            // Already [out, in]: share the constant's buffer (the graph's constants are never mutated). For VGG's
+            // 25088×4096 layer a copy would cost 400 MB.
+            w = b.Floats;
+        }
+        else
+        {
+            w = new float[outputs * inputs];
+            for (int o = 0; o < outputs; o++)
             {
-                w[(o * inputs) + i] = alpha * (transB ? b.Floats[(o * inputs) + i] : b.Floats[(i * outputs) + o]);
+                for (int i = 0; i < inputs; i++)
+                {
+                    w[(o * inputs) + i] = alpha * (transB ? b.Floats[(o * inputs) + i] : b.Floats[(i * outputs) + o]);
+                }
             }
         }
 
