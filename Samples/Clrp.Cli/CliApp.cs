@@ -42,5 +42,8 @@ public static class CliApp
             ExplainCommand.Create(stdout, stderr),
             InfoCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
+            Evaluation.EvalCommand.Create(stdout, stderr),
+            GridCommand.Create(stdout, stderr),
         };
 }
