@@ -54,8 +54,12 @@ public static class ImageLoader
         return Convert(image, width, height, channels, mean, std);
     }
 
-    /// <summary>Grey level of an RGB colour on [0, 1]: 0.2989 R + 0.5870 G + 0.1140 B (so white is 0.9999, as in TensorFlow).</summary>
-    internal static float Grey(float r, float g, float b) => (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
+    /// <summary>
+    /// Grey level of an RGB colour on [0, 1]: 0.2989 R + 0.5870 G + 0.1140 B (as TensorFlow's rgb_to_grayscale). A pixel
+    /// that is already grey (R = G = B, e.g. every pixel of a grey PNG) keeps its value exactly: the weights sum to 0.9999,
+    /// which would otherwise shift every grey input by up to 1e-4.
+    /// </summary>
+    internal static float Grey(float r, float g, float b) => r == g && g == b ? r : (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
 
     private static LoadedImage Convert(SKBitmap image, int width, int height, int channels, IReadOnlyList<float>? mean, IReadOnlyList<float>? std)
     {
