@@ -140,7 +140,9 @@ internal sealed class ExplanationPlan : IDisposable
         Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
         // Every node of the file is listed, in the file's order: those canonizers removed say what became of them.
         var byName = report.ToDictionary(r => r.Node.Name, StringComparer.Ordinal);
-        var ordered = original.Nodes.Select(n => byName.TryGetValue(n.Name, out NodeReport? r) ? r : new NodeReport(n, FoldedRole(n), true)).ToList();
+        var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, FoldedRole(n), true)
+            : r.Node.OpType == n.OpType ? r
+            : new NodeReport(n, $"{r.Role} (rewritten as {r.Node.OpType})", r.Supported)).ToList();
         return new ExplanationPlan(graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
     }
 
