@@ -110,7 +110,8 @@ internal sealed class ExplainCommand
     private static float[]? Floats(ParseResult p, Option<string> option) =>
         p.GetValue(option) is { } text ? NumberListParser.ParseFloats(option.Name, text) : null;
 
-    private static void RequirePair(string first, float[]? a, string second, float[]? b)
+    /// <summary>Throws unless both options of a pair (--low/--high, --mean/--std) are given or neither is.</summary>
+    internal static void RequirePair(string first, float[]? a, string second, float[]? b)
     {
         if ((a is null) != (b is null))
         {

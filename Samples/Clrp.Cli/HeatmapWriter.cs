@@ -30,12 +30,7 @@ internal static class HeatmapWriter
 
         int images = explanation.Heatmap.Shape[0], k = explanation.TargetsPerImage;
         int height = explanation.Heatmap.Shape[2], width = explanation.Heatmap.Shape[3];
-        var options = new HeatmapOptions
-        {
-            Signed = !explanation.Method.IsContrastive(),
-            Overlay = overlay is not null && overlay.Width == width && overlay.Height == height ? overlay.Rgba : null,
-            MinSide = MinSide,
-        };
+        HeatmapOptions options = PanelOptions(explanation.Method, width, height, overlay);
 
         if (images == 1 && k == 1)
         {
@@ -65,6 +60,23 @@ internal static class HeatmapWriter
             }
         }
     }
+
+    /// <summary>
+    /// One map as a panel, drawn as <c>--heatmap</c> draws it: the diverging map for signed methods, the sequential
+    /// one for the non-negative CLRP maps, over <paramref name="overlay"/> when it has the map's size, enlarged.
+    /// </summary>
+    public static SKBitmap RenderPanel(ReadOnlySpan<float> map, int width, int height, ExplainMethod method, LoadedImage? overlay) =>
+        HeatmapRenderer.Render(map, width, height, PanelOptions(method, width, height, overlay));
+
+    /// <summary>The input picture as a panel of the same size as <see cref="RenderPanel"/>'s.</summary>
+    public static SKBitmap RenderInput(byte[] rgba, int width, int height) => HeatmapRenderer.RenderPicture(rgba, width, height, MinSide);
+
+    private static HeatmapOptions PanelOptions(ExplainMethod method, int width, int height, LoadedImage? overlay) => new()
+    {
+        Signed = !method.IsContrastive(),
+        Overlay = overlay is not null && overlay.Width == width && overlay.Height == height ? overlay.Rgba : null,
+        MinSide = MinSide,
+    };
 
     /// <summary>
     /// Column titles "class j (logit z)" when every image explains the same classes (one image, or --target);
