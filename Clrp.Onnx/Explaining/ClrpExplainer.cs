@@ -83,6 +83,7 @@ public sealed class ClrpExplainer : IDisposable
         }
 
         var capture = new ActivationCapture(plan.Graph, plan.Input, plan.CapturedValues, options.Device, options.Log);
+        plan.Graph.ReleaseModel();
         return new ClrpExplainer(plan, capture, options, composite);
     }
 

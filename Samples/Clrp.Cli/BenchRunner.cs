@@ -121,6 +121,10 @@ internal static class BenchRunner
 
     private static Timing Measure(int runs, Action action)
     {
+        // Start each row from a collected heap, so that garbage left by the previous row (a disposed explainer of a
+        // large model) neither slows this one down nor inflates the peak it reports.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         action(); // warm-up: sessions, kernel pre-packing, JIT
         var times = new List<double>(runs);
         for (int i = 0; i < runs; i++)
