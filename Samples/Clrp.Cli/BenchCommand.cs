@@ -19,7 +19,7 @@ internal static class BenchCommand
         var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to time: {string.Join(", ", ExplainMethods.Names)}.", DefaultValueFactory = _ => "lrp,clrp1,clrp2,sglrp,gradient", HelpName = "M,M" };
         var batch = new Option<string>("--batch") { Description = "Batch size of the batched-throughput row.", DefaultValueFactory = _ => "8", HelpName = "N" };
         var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
-        var runs = new Option<string>("--runs") { Description = "Timed runs per row (after one warm-up run).", DefaultValueFactory = _ => "5", HelpName = "R" };
+        var runs = new Option<string>("--runs") { Description = "Timed runs per row (after two warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
         var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
         {
