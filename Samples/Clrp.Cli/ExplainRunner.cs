@@ -43,7 +43,7 @@ internal static class ExplainRunner
         if (request.OutPath is not null)
         {
             Tensor map = OutputMap(explanation, request.TopK);
-            NpyFile.Write(request.OutPath, map);
+            NpyFile.Write(OutputPaths.Prepare(request.OutPath), map);
             written.Add($"{request.OutPath} (float32 {map.ShapeText})");
         }
 

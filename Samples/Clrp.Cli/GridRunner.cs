@@ -48,7 +48,7 @@ internal static class GridRunner
         {
             string[] titles = ["input", .. request.Methods.Select(m => DisplayName(m.Name))];
             using SKBitmap grid = HeatmapRenderer.RenderGrid(panels, titles, labels);
-            HeatmapRenderer.SavePng(request.OutPath, grid);
+            HeatmapRenderer.SavePng(OutputPaths.Prepare(request.OutPath), grid);
             foreach (string label in labels)
             {
                 stdout.WriteLine($"row:   {label}");

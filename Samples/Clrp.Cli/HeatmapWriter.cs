@@ -35,7 +35,7 @@ internal static class HeatmapWriter
         if (images == 1 && k == 1)
         {
             using SKBitmap single = HeatmapRenderer.Render(explanation.HeatmapOf(0), width, height, options);
-            HeatmapRenderer.SavePng(path, single);
+            HeatmapRenderer.SavePng(OutputPaths.Prepare(path), single);
             return (single.Width, single.Height);
         }
 
@@ -49,7 +49,7 @@ internal static class HeatmapWriter
 
             (IReadOnlyList<string> titles, IReadOnlyList<string>? labels) = Captions(explanation, images, k);
             using SKBitmap grid = HeatmapRenderer.RenderGrid(panels, titles, labels);
-            HeatmapRenderer.SavePng(path, grid);
+            HeatmapRenderer.SavePng(OutputPaths.Prepare(path), grid);
             return (grid.Width, grid.Height);
         }
         finally

@@ -53,7 +53,7 @@ internal static class AblationReport
                 YLabel = "mean drop of the explained logit",
             };
             using SKBitmap bitmap = LinePlot.Render(series, options);
-            HeatmapRenderer.SavePng(plot, bitmap);
+            HeatmapRenderer.SavePng(OutputPaths.Prepare(plot), bitmap);
             o.WriteLine($"wrote: {plot} (PNG {bitmap.Width}×{bitmap.Height})");
         }
     }

@@ -39,7 +39,7 @@ internal static class AblationRunner
         // A measured mean comes from every scene of the file, so that --limit does not change the fill (nor the run's identity).
         float[] fill = FillValues(settings.Scaling, settings.Scaling.IsDatasetMean ? set : SceneSetReader.Read(settings.DataDir));
         string parameters = string.Create(CultureInfo.InvariantCulture, $"steps {ablation.Steps} of 1% | seed {ablation.Seed} | fill {string.Join(';', fill.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))}");
-        using ResultsFile results = ResultsFile.Open(settings.OutPath, settings.Identity("ablation", parameters), Columns(ablation.Steps));
+        using ResultsFile results = ResultsFile.Open(settings.OutPath is null ? null : OutputPaths.Prepare(settings.OutPath), settings.Identity("ablation", parameters), Columns(ablation.Steps));
         using var loop = new EvalLoop(settings, stderr);
         string logitsName = ClrpExplainer.Inspect(settings.ModelPath).Logits;
         using ValueRunner logits = ValueRunner.Open(settings.ModelPath, logitsName, settings.Device, m => CliErrors.Info(stderr, m));

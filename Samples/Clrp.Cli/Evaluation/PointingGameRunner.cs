@@ -18,7 +18,7 @@ internal static class PointingGameRunner
         SceneSet set = SceneSetReader.Read(settings.DataDir, settings.Limit);
         double tolerance = PointingGame.Tolerance(Math.Min(set.Width, set.Height));
         string identity = settings.Identity("pointing-game", "tolerance " + tolerance.ToString("R", CultureInfo.InvariantCulture));
-        using ResultsFile results = ResultsFile.Open(settings.OutPath, identity, Columns);
+        using ResultsFile results = ResultsFile.Open(settings.OutPath is null ? null : OutputPaths.Prepare(settings.OutPath), identity, Columns);
         using var loop = new EvalLoop(settings, stderr);
         var byName = settings.Methods.ToDictionary(m => m.Name);
         TimeSpan elapsed = loop.Run(set, results, [.. byName.Keys], "pointing-game rows", (name, scenes) =>
