@@ -35,36 +35,14 @@ internal sealed class ConvTransposePropagator : IOperatorPropagator, IDisposable
     public ConvTransposePropagator(Node node, OnnxGraph graph)
     {
         _node = node;
-        ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
-        if (w.Shape.Length != 4 || w.Floats is null)
-        {
-            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D transposed convolutions (4-D float weights) are supported yet");
-        }
-
-        _group = (int)node.Attributes.GetInt("group", 1);
-        _inChannels = w.Shape[0];
-        if (_group <= 0 || _inChannels % _group != 0)
-        {
-            throw LinearOps.Unsupported(node, $"group {_group} does not divide the {_inChannels} input channels");
-        }
-
-        _outChannels = w.Shape[1] * _group;
-        _kernelH = w.Shape[2];
-        _kernelW = w.Shape[3];
-        long[]? kernelShape = node.Attributes.GetInts("kernel_shape");
-        if (kernelShape is not null && (kernelShape.Length != 2 || kernelShape[0] != _kernelH || kernelShape[1] != _kernelW))
-        {
-            throw LinearOps.Unsupported(node, $"kernel_shape [{string.Join(',', kernelShape)}] does not match the weight shape {Tensor.FormatShape(w.Shape)}");
-        }
-
-        float[]? bias = node.Input(2).Length > 0 ? graph.RequireConstant(node.Input(2), node, "bias").AsFloats() : null;
-        if (bias is not null && bias.Length != _outChannels)
-        {
-            throw LinearOps.Unsupported(node, $"bias has {bias.Length} values for {_outChannels} output channels");
-        }
-
-        float[] outputMajor = ConvTranspose2dKernel.ToOutputMajor(w.Floats, _inChannels, _outChannels, _group);
-        _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group), bias);
+        ConvParameters p = ConvParameters.Read(node, graph, "transposed convolutions", "input channels", (shape, group) => shape[1] * group);
+        _group = p.Group;
+        _inChannels = p.Weights.Shape[0];
+        _outChannels = p.Weights.Shape[1] * _group;
+        _kernelH = p.KernelH;
+        _kernelW = p.KernelW;
+        float[] outputMajor = ConvTranspose2dKernel.ToOutputMajor(p.Values, _inChannels, _outChannels, _group);
+        _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group), p.Bias);
     }
 
     public IEnumerable<string> RequiredValues => [_node.Input(0)];

@@ -36,40 +36,12 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
     public ConvPropagator(Node node, OnnxGraph graph)
     {
         _node = node;
-        ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
-        if (w.Shape.Length != 4 || w.Floats is null)
-        {
-            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D convolutions (4-D float weights) are supported, 1-D and 3-D convolutions not yet");
-        }
-
-        _group = (int)node.Attributes.GetInt("group", 1);
-        int m = w.Shape[0];
-        if (_group <= 0 || m % _group != 0)
-        {
-            throw LinearOps.Unsupported(node, $"group {_group} does not divide the {m} output channels");
-        }
-
-        long[]? kernelShape = node.Attributes.GetInts("kernel_shape");
-        if (kernelShape is not null && (kernelShape.Length != 2 || kernelShape[0] != w.Shape[2] || kernelShape[1] != w.Shape[3]))
-        {
-            throw LinearOps.Unsupported(node, $"kernel_shape [{string.Join(',', kernelShape)}] does not match the weight shape {Tensor.FormatShape(w.Shape)}");
-        }
-
-        _kernelH = w.Shape[2];
-        _kernelW = w.Shape[3];
-        float[]? bias = null;
-        if (node.Input(2).Length > 0)
-        {
-            ConstantTensor b = graph.RequireConstant(node.Input(2), node, "bias");
-            bias = b.AsFloats();
-            if (bias.Length != m)
-            {
-                throw LinearOps.Unsupported(node, $"bias has {bias.Length} values for {m} output channels");
-            }
-        }
-
-        _layer = new LinearLayer(new LinearWeights(w.Floats, m, _group), bias);
-        InputChannels = w.Shape[1] * _group;
+        ConvParameters p = ConvParameters.Read(node, graph, "convolutions", "output channels", (shape, _) => shape[0]);
+        _group = p.Group;
+        _kernelH = p.KernelH;
+        _kernelW = p.KernelW;
+        _layer = new LinearLayer(new LinearWeights(p.Values, p.Weights.Shape[0], _group), p.Bias);
+        InputChannels = p.Weights.Shape[1] * _group;
     }
 
     public int InputChannels { get; }
