@@ -6,6 +6,8 @@
 #   bash scripts/gpu-check.sh [MODEL.onnx] [INPUT.npy|png] [extra clrp explain args...]
 #
 # Defaults: the committed fashion-vgg model and a committed test image. Exit 0 when every map agrees, 1 otherwise.
+# CLRP=/abs/path/to/clrp uses that prebuilt CLI (e.g. a self-contained publish from scripts/gpu-bundle.sh) and skips
+# the dotnet build, so no .NET SDK is needed.
 # The relevance walk itself runs in managed code either way; CUDA changes where ONNX Runtime runs the forward pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +18,12 @@ extra=("$@")
 if [ ${#extra[@]} -eq 0 ] && [ "$model" = models/fashion-vgg.onnx ]; then extra=(--mean 0.2860 --std 0.3530); fi
 
 out=$(mktemp -d)
-dotnet build Samples/Clrp.Cli -c Release -o "$out/cli" >/dev/null
-clrp="$out/cli/clrp"
+if [ -n "${CLRP:-}" ]; then
+  clrp=$CLRP
+else
+  dotnet build Samples/Clrp.Cli -c Release -o "$out/cli" >/dev/null
+  clrp="$out/cli/clrp"
+fi
 
 status=0
 for method in lrp clrp1 clrp2 sglrp gradient gradient-input; do

@@ -30,13 +30,16 @@ internal sealed class ActivationCapture : IDisposable
     /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
     public string Provider { get; }
 
-    /// <summary>Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].</summary>
-    public Dictionary<string, Tensor> Run(Tensor input)
+    /// <summary>
+    /// Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].
+    /// The copies' buffers come from <paramref name="pool"/> when one is given.
+    /// </summary>
+    public Dictionary<string, Tensor> Run(Tensor input, BufferPool? pool = null)
     {
         int n = input.Shape[0];
         if (!_batchFixedToOne || n == 1)
         {
-            Dictionary<string, Tensor> result = RunOnce(input);
+            Dictionary<string, Tensor> result = RunOnce(input, pool);
             result[_inputName] = input;
             return result;
         }
@@ -45,17 +48,18 @@ internal sealed class ActivationCapture : IDisposable
         for (int i = 0; i < n; i++)
         {
             var one = new Tensor(input.Row(i).ToArray(), [1, .. input.Shape[1..]]);
-            parts.Add(RunOnce(one));
+            parts.Add(RunOnce(one, pool));
         }
 
         var stacked = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (string name in _outputNames)
         {
             Tensor first = parts[0][name];
-            var all = new Tensor([n, .. first.Shape[1..]]);
+            Tensor all = pool?.Rent([n, .. first.Shape[1..]], clear: false) ?? new Tensor([n, .. first.Shape[1..]]);
             for (int i = 0; i < n; i++)
             {
                 parts[i][name].Data.CopyTo(all.Data, i * first.Length);
+                pool?.Return(parts[i][name]);
             }
 
             stacked[name] = all;
@@ -65,7 +69,7 @@ internal sealed class ActivationCapture : IDisposable
         return stacked;
     }
 
-    private Dictionary<string, Tensor> RunOnce(Tensor input)
+    private Dictionary<string, Tensor> RunOnce(Tensor input, BufferPool? pool)
     {
         long[] shape = Array.ConvertAll(input.Shape, d => (long)d);
         using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, shape);
@@ -83,7 +87,9 @@ internal sealed class ActivationCapture : IDisposable
             }
 
             int[] dims = Array.ConvertAll(info.Shape, d => checked((int)d));
-            result[name] = new Tensor(value.GetTensorDataAsSpan<float>().ToArray(), dims);
+            Tensor copy = pool?.Rent(dims, clear: false) ?? new Tensor(dims);
+            value.GetTensorDataAsSpan<float>().CopyTo(copy.Data);
+            result[name] = copy;
         }
 
         return result;

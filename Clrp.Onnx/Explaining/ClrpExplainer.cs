@@ -22,12 +22,16 @@ public sealed class ClrpExplainer : IDisposable
     private readonly ExplainerOptions _options;
     private readonly Composite _composite;
 
+    // Reused between explanations: captured activations and the walk's large temporaries (see BufferPool).
+    private readonly BufferPool _pool;
+
     private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite)
     {
         _plan = plan;
         _capture = capture;
         _options = options;
         _composite = composite;
+        _pool = new BufferPool(options.MaxWalkBytes);
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
@@ -110,7 +114,7 @@ public sealed class ClrpExplainer : IDisposable
         target ??= Target.Predicted;
         Tensor batch = ValidateInput(input);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        Dictionary<string, Tensor> activations = _capture.Run(batch);
+        Dictionary<string, Tensor> activations = _capture.Run(batch, _pool);
         TimeSpan forwardTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         Tensor logits = activations[_plan.Logits];
         int n = batch.Shape[0];
@@ -146,14 +150,26 @@ public sealed class ClrpExplainer : IDisposable
         }
 
         long walkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        Tensor atInput = WalkInChunks(activations, seeds, rowImage, negated, batch);
-        return Assemble(batch, atInput, seeds, logits2d, targets, k, perImage, forwardTime, walkStarted);
+        WalkProfiler? profiler = _options.Profile ? new WalkProfiler() : null;
+        Tensor atInput = WalkInChunks(activations, seeds, rowImage, negated, batch, profiler);
+        Explanation explanation = Assemble(batch, atInput, seeds, logits2d, targets, k, perImage, forwardTime, walkStarted, profiler);
+        foreach ((string name, Tensor value) in activations)
+        {
+            // The logits live on in the explanation and the input belongs to the caller; the rest is spent.
+            if (name != _plan.Logits && !ReferenceEquals(value.Data, batch.Data))
+            {
+                _pool.Return(value);
+            }
+        }
+
+        _pool.Return(atInput);
+        return explanation;
     }
 
     /// <summary>Explains a flat buffer of shape <paramref name="shape"/>.</summary>
     public Explanation Explain(float[] input, int[] shape, Target? target = null) => Explain(new Tensor(input, shape), target);
 
-    private Tensor WalkInChunks(Dictionary<string, Tensor> activations, Tensor seeds, int[] rowImage, int[]? negated, Tensor batch)
+    private Tensor WalkInChunks(Dictionary<string, Tensor> activations, Tensor seeds, int[] rowImage, int[]? negated, Tensor batch, WalkProfiler? profiler)
     {
         int rows = seeds.Shape[0];
         long perRow = EstimateBytesPerRow(activations);
@@ -183,9 +199,15 @@ public sealed class ClrpExplainer : IDisposable
                 DefaultBounds = defaultBounds,
                 NegatedLayer = negated is null ? null : _plan.LogitLayer?.Name,
                 NegatedUnit = negated?[start..(start + count)],
+                Profiler = profiler,
+                Pool = _pool,
             };
             Tensor part = RelevanceWalker.Walk(_plan, context, chunkSeeds);
             part.Data.CopyTo(result.Data, start * result.RowLength);
+            if (!ReferenceEquals(part.Data, result.Data))
+            {
+                _pool.Return(part);
+            }
         }
 
         return result;
@@ -195,7 +217,7 @@ public sealed class ClrpExplainer : IDisposable
     private static long EstimateBytesPerRow(Dictionary<string, Tensor> activations) =>
         activations.Values.Max(t => (long)t.RowLength) * sizeof(float) * 6;
 
-    private Explanation Assemble(Tensor batch, Tensor atInput, Tensor seeds, Tensor logits, int[] targets, int k, int perImage, TimeSpan forwardTime, long walkStarted)
+    private Explanation Assemble(Tensor batch, Tensor atInput, Tensor seeds, Tensor logits, int[] targets, int k, int perImage, TimeSpan forwardTime, long walkStarted, WalkProfiler? profiler)
     {
         int n = batch.Shape[0];
         int length = batch.RowLength;
@@ -250,6 +272,7 @@ public sealed class ClrpExplainer : IDisposable
         {
             ForwardTime = forwardTime,
             WalkTime = System.Diagnostics.Stopwatch.GetElapsedTime(walkStarted),
+            Profile = profiler is null ? null : new WalkProfile(forwardTime, profiler.Steps),
         };
     }
 
@@ -311,5 +334,6 @@ public sealed class ClrpExplainer : IDisposable
     {
         _capture.Dispose();
         _plan.Dispose();
+        _pool.Clear();
     }
 }

@@ -40,6 +40,12 @@ public sealed class ExplainerOptions
     /// </summary>
     public long MaxWalkBytes { get; init; } = 2L << 30;
 
+    /// <summary>
+    /// Record where each explanation's time goes (<see cref="Explanation.Profile"/>): the capture run and every
+    /// node's steps of the walk. Costs one timestamp per step. Default: false.
+    /// </summary>
+    public bool Profile { get; init; }
+
     /// <summary>The composite in effect: <see cref="Rules"/> or the paper's rules with <see cref="Bounds"/>.</summary>
     public Composite EffectiveRules => Rules ?? Composites.Composites.Paper(Bounds);
 }

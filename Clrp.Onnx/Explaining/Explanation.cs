@@ -80,6 +80,9 @@ public sealed class Explanation
     /// <summary>Wall time of the backward walk (all seeds) and the final maps.</summary>
     public TimeSpan WalkTime { get; internal init; }
 
+    /// <summary>Where the time went, when <see cref="ExplainerOptions.Profile"/> is set; else null.</summary>
+    public WalkProfile? Profile { get; internal init; }
+
     /// <summary>The explained class of image <paramref name="image"/>, rank <paramref name="index"/>.</summary>
     public int TargetClassOf(int image, int index = 0) => TargetClasses[(image * TargetsPerImage) + index];
 

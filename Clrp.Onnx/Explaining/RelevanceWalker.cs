@@ -7,7 +7,9 @@ namespace Clrp.Onnx.Explaining;
 /// <summary>
 /// The backward walk: seeds relevance at the logits and visits the plan's nodes in reverse topological
 /// order, each propagator mapping its outputs' relevance to its inputs'. Relevance reaching a value from
-/// several consumers is summed. A value's relevance is released as soon as its producer has consumed it.
+/// several consumers is summed. A value's relevance is released as soon as its producer has consumed it, and its
+/// buffer goes back to the context's pool unless a tensor still held by the walk shares it (pass-through operators
+/// hand their output relevance on as it is or reshaped).
 /// </summary>
 internal static class RelevanceWalker
 {
@@ -41,7 +43,11 @@ internal static class RelevanceWalker
                 continue;
             }
 
+            context.Profiler?.Enter(node.Name, node.OpType);
             Tensor?[] inputs = plan.Propagators[node.Name].Propagate(outputs, context);
+            context.Profiler?.Leave();
+            var spent = new List<Tensor>(outputs.Length + inputs.Length);
+            spent.AddRange(outputs.OfType<Tensor>());
             for (int k = 0; k < node.Inputs.Count && k < inputs.Length; k++)
             {
                 string name = node.Inputs[k];
@@ -53,6 +59,7 @@ internal static class RelevanceWalker
                 if (relevance.TryGetValue(name, out Tensor? existing))
                 {
                     System.Numerics.Tensors.TensorPrimitives.Add(existing.Data, contribution.Data, existing.Data);
+                    spent.Add(contribution);
                 }
                 else
                 {
@@ -60,10 +67,30 @@ internal static class RelevanceWalker
                     relevance[name] = ReferenceEquals(contribution.Data, outputs.FirstOrDefault(t => t is not null)?.Data) ? contribution.Clone() : contribution;
                 }
             }
+
+            Recycle(spent, relevance, context.Pool);
         }
 
         return relevance.TryGetValue(plan.Input.Name, out Tensor? atInput)
             ? atInput
             : context.ZerosLike(plan.Input.Name);
+    }
+
+    /// <summary>Returns the buffers of <paramref name="spent"/> that no pending relevance shares (each buffer once).</summary>
+    private static void Recycle(List<Tensor> spent, Dictionary<string, Tensor> pending, BufferPool? pool)
+    {
+        if (pool is null || spent.Count == 0)
+        {
+            return;
+        }
+
+        var held = new HashSet<float[]>(pending.Values.Select(t => t.Data), ReferenceEqualityComparer.Instance);
+        foreach (Tensor t in spent)
+        {
+            if (held.Add(t.Data))
+            {
+                pool.Return(t);
+            }
+        }
     }
 }

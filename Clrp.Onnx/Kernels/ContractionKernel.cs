@@ -50,7 +50,7 @@ internal sealed class ContractionKernel : ILinearKernel
         return new ContractionKernel(inputShape, [.. inputShape[..^1], units], identityIn, identityOut, units);
     }
 
-    public Tensor Forward(Tensor x, LinearWeights weights)
+    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = x.Shape[0], inLength = x.RowLength;
         var z = new Tensor([batch, .. OutputShape]);
@@ -77,7 +77,7 @@ internal sealed class ContractionKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights)
+    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = g.Shape[0], outLength = g.RowLength;
         var result = new Tensor([batch, .. InputShape]);

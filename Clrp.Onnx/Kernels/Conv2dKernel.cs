@@ -41,7 +41,7 @@ internal sealed class Conv2dKernel : ILinearKernel
 
     private int ColumnRows => ChannelsPerGroup * _window.KernelH * _window.KernelW;
 
-    public Tensor Forward(Tensor x, LinearWeights weights)
+    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = x.Shape[0];
         var z = new Tensor(batch, _outChannels, _window.OutH, _window.OutW);
@@ -76,7 +76,7 @@ internal sealed class Conv2dKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights)
+    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = g.Shape[0];
         var result = new Tensor(batch, _channels, _window.InH, _window.InW);

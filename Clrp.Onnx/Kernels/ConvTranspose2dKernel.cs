@@ -38,9 +38,9 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights) => _adjoint.InputGradient(x, OnnxLayout(weights));
+    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null) => _adjoint.InputGradient(x, OnnxLayout(weights), pool);
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights) => _adjoint.Forward(g, OnnxLayout(weights));
+    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null) => _adjoint.Forward(g, OnnxLayout(weights), pool);
 
     public void AddBias(Tensor z, float[] bias)
     {

@@ -18,7 +18,7 @@ internal sealed class DenseKernel : ILinearKernel
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights)
+    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = x.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var z = new Tensor(batch, outputs);
@@ -36,7 +36,7 @@ internal sealed class DenseKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights)
+    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
     {
         int batch = g.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var result = new Tensor(batch, inputs);

@@ -16,10 +16,10 @@ internal interface ILinearKernel
     int[] OutputShape { get; }
 
     /// <summary>Computes <c>z[b] = W · x[b]</c> for every sample b of <paramref name="x"/> ([B, …InputShape]).</summary>
-    Tensor Forward(Tensor x, LinearWeights weights);
+    Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null);
 
     /// <summary>Computes the input gradient <c>g_in[b] = Wᵀ · g[b]</c> for every sample of <paramref name="g"/> ([B, …OutputShape]).</summary>
-    Tensor InputGradient(Tensor g, LinearWeights weights);
+    Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null);
 
     /// <summary>Adds <c>bias[o]</c> to every element of output unit/channel o of <paramref name="z"/>.</summary>
     void AddBias(Tensor z, float[] bias);

@@ -35,11 +35,11 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights) =>
-        Run(For(weights).Forward, x, OutputShape);
+    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null) =>
+        Run(For(weights).Forward, x, OutputShape, pool);
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights) =>
-        Run(For(weights).Transposed, g, InputShape);
+    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null) =>
+        Run(For(weights).Transposed, g, InputShape, pool);
 
     public void AddBias(Tensor z, float[] bias)
     {
@@ -53,10 +53,11 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
         }
     }
 
-    private static Tensor Run(InferenceSession session, Tensor input, int[] perSampleOutput)
+    private static Tensor Run(InferenceSession session, Tensor input, int[] perSampleOutput, BufferPool? pool)
     {
         int batch = input.Shape[0];
-        var result = new Tensor([batch, .. perSampleOutput]);
+        int[] shape = [batch, .. perSampleOutput];
+        Tensor result = pool?.Rent(shape) ?? new Tensor(shape);
         long[] inShape = Array.ConvertAll(input.Shape, d => (long)d);
         long[] outShape = Array.ConvertAll(result.Shape, d => (long)d);
         // Both buffers are bound in place: ORT reads the input and writes the result without extra copies.

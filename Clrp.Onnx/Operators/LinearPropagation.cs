@@ -17,7 +17,10 @@ internal static class LinearPropagation
     {
         if (context.Mode == PropagationMode.Gradient)
         {
-            return kernel.InputGradient(relevance, layer.Weights);
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Tensor gradient = kernel.InputGradient(relevance, layer.Weights, context.Pool);
+            context.Profiler?.Add("transposed", started);
+            return gradient;
         }
 
         LinearRule rule = context.RuleFor(node);
@@ -25,7 +28,7 @@ internal static class LinearPropagation
         int[]? negated = context.NegatedLayer == node.Name ? context.NegatedUnit : null;
         if (negated is null || negated.All(u => u < 0))
         {
-            return LinearRuleEngine.Propagate(rule, kernel, layer, input, relevance, context.RowImage, bounds);
+            return LinearRuleEngine.Propagate(rule, kernel, layer, input, relevance, context.RowImage, bounds, context.Profiler, context.Pool);
         }
 
         var result = new Tensor([relevance.Shape[0], .. kernel.InputShape]);
@@ -40,7 +43,7 @@ internal static class LinearPropagation
                 relevance.Data.AsSpan(rows[i] * outLength, outLength).CopyTo(sub.Data.AsSpan(i * outLength, outLength));
             }
 
-            Tensor subResult = LinearRuleEngine.Propagate(rule, kernel, variant, input, sub, rows.Select(r => context.RowImage[r]).ToArray(), bounds);
+            Tensor subResult = LinearRuleEngine.Propagate(rule, kernel, variant, input, sub, rows.Select(r => context.RowImage[r]).ToArray(), bounds, context.Profiler, context.Pool);
             for (int i = 0; i < rows.Length; i++)
             {
                 subResult.Data.AsSpan(i * inLength, inLength).CopyTo(result.Data.AsSpan(rows[i] * inLength, inLength));

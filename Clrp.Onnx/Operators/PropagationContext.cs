@@ -42,6 +42,15 @@ internal sealed class PropagationContext
     /// <summary>CLRP2: for each row, the output unit to negate at <see cref="NegatedLayer"/>, or −1.</summary>
     public int[]? NegatedUnit { get; init; }
 
+    /// <summary>Records step timings when the explainer profiles (<see cref="Explaining.ExplainerOptions.Profile"/>); else null.</summary>
+    public Explaining.WalkProfiler? Profiler { get; init; }
+
+    /// <summary>
+    /// Where large temporaries come from and go back to (the explainer's pool), so that repeated explanations
+    /// reuse memory instead of touching fresh pages; null allocates.
+    /// </summary>
+    public BufferPool? Pool { get; init; }
+
     /// <summary>Number of relevance rows.</summary>
     public int Rows => RowImage.Length;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Tensors;
@@ -30,7 +31,7 @@ internal static class LinearRuleEngine
         Propagate(rule, kernel, layer, input, relevance, rowImage, bounds is null ? null : [bounds]);
 
     /// <summary>As above, with box bounds given once for all images (one entry) or per image (N entries).</summary>
-    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, IReadOnlyList<BoxBounds>? bounds)
+    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, IReadOnlyList<BoxBounds>? bounds, Explaining.WalkProfiler? profiler = null, BufferPool? pool = null)
     {
         int rows = relevance.Shape[0];
         int inLength = input.RowLength;
@@ -39,6 +40,7 @@ internal static class LinearRuleEngine
         {
             var terms = new List<(Tensor X, LinearWeights W)>(part.Terms.Count);
             Tensor? z = null;
+            long started = Stopwatch.GetTimestamp();
             foreach (RuleTerm term in part.Terms)
             {
                 if (ModifyInputOrSkip(input, term.Input, bounds) is not Tensor x)
@@ -47,7 +49,7 @@ internal static class LinearRuleEngine
                 }
 
                 LinearWeights w = layer.Transformed(term.Weight);
-                Tensor zt = kernel.Forward(x, w);
+                Tensor zt = kernel.Forward(x, w, pool);
                 if (z is null)
                 {
                     z = zt;
@@ -55,6 +57,7 @@ internal static class LinearRuleEngine
                 else
                 {
                     TensorPrimitives.Add(z.Data, zt.Data, z.Data);
+                    pool?.Return(zt);
                 }
 
                 terms.Add((x, w));
@@ -70,10 +73,14 @@ internal static class LinearRuleEngine
                 kernel.AddBias(z, layer.Bias);
             }
 
-            Tensor s = DivideByStabilized(relevance, z, rowImage, part.Stabilizer);
+            profiler?.Add("denominators", started);
+            Tensor s = DivideByStabilized(relevance, z, rowImage, part.Stabilizer, pool);
+            pool?.Return(z);
             foreach ((Tensor x, LinearWeights w) in terms)
             {
-                Tensor g = kernel.InputGradient(s, w);
+                started = Stopwatch.GetTimestamp();
+                Tensor g = kernel.InputGradient(s, w, pool);
+                profiler?.Add("transposed", started);
                 for (int r = 0; r < rows; r++)
                 {
                     Span<float> gs = g.Data.AsSpan(r * inLength, inLength);
@@ -93,6 +100,17 @@ internal static class LinearRuleEngine
                 else
                 {
                     TensorPrimitives.MultiplyAdd(g.Data, part.Coefficient, result.Data, result.Data);
+                    pool?.Return(g);
+                }
+            }
+
+            // The walk's temporaries go back to the pool; the layer input itself belongs to the caller.
+            pool?.Return(s);
+            foreach ((Tensor x, _) in terms)
+            {
+                if (!ReferenceEquals(x, input))
+                {
+                    pool?.Return(x);
                 }
             }
         }
@@ -128,7 +146,7 @@ internal static class LinearRuleEngine
     /// s[r, j] = R[r, j] / stab(z[rowImage[r], j]). A denominator that is exactly 0 (possible only with ε = 0)
     /// drops that unit's relevance instead of producing NaN/Inf.
     /// </summary>
-    private static Tensor DivideByStabilized(Tensor relevance, Tensor z, int[] rowImage, float epsilon)
+    private static Tensor DivideByStabilized(Tensor relevance, Tensor z, int[] rowImage, float epsilon, BufferPool? pool)
     {
         // z is this part's own buffer: stabilise it in place.
         float[] stabilized = z.Data;
@@ -138,7 +156,7 @@ internal static class LinearRuleEngine
             stabilized[i] = d == 0f ? float.PositiveInfinity : d;
         }
 
-        var s = new Tensor(relevance.Shape);
+        Tensor s = pool?.Rent(relevance.Shape, clear: false) ?? new Tensor(relevance.Shape);
         int length = relevance.RowLength;
         for (int r = 0; r < relevance.Shape[0]; r++)
         {

@@ -21,9 +21,10 @@ internal static class BenchCommand
         var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
         var runs = new Option<string>("--runs") { Description = "Timed runs per row (after two warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
+        var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };
         var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
         {
-            model, input, methods, batch, topK, runs, device,
+            model, input, methods, batch, topK, runs, device, profile,
         };
         command.SetAction(p =>
         {
@@ -34,7 +35,8 @@ internal static class BenchCommand
                 NumberListParser.ParseInt("--batch", p.GetValue(batch)!, 1),
                 NumberListParser.ParseInt("--top-k", p.GetValue(topK)!, 1),
                 NumberListParser.ParseInt("--runs", p.GetValue(runs)!, 1),
-                Device.Parse(p.GetValue(device)!));
+                Device.Parse(p.GetValue(device)!),
+                p.GetValue(profile));
             if (request.Methods.Length == 0)
             {
                 throw new InvalidOptionsException("--methods names no method.");
@@ -47,4 +49,4 @@ internal static class BenchCommand
 }
 
 /// <summary>A validated <c>clrp bench</c> request.</summary>
-internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device);
+internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device, bool Profile);

@@ -24,13 +24,25 @@ internal static class BenchRunner
         }
 
         var perMethod = new Dictionary<ExplainMethod, Timing>();
+        var profiles = new List<(ExplainMethod Method, WalkProfile Profile)>();
         Timing? capture = null, topK = null, batched = null;
         int k = 0;
         foreach (ExplainMethod method in request.Methods)
         {
-            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log });
+            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log, Profile = request.Profile });
             var forwardTimes = new List<double>();
-            Timing t = Measure(request.Runs, () => forwardTimes.Add(explainer.Explain(one).ForwardTime.TotalMilliseconds));
+            WalkProfile? lastProfile = null;
+            Timing t = Measure(request.Runs, () =>
+            {
+                Explanation e = explainer.Explain(one);
+                forwardTimes.Add(e.ForwardTime.TotalMilliseconds);
+                lastProfile = e.Profile;
+            });
+            if (lastProfile is not null)
+            {
+                profiles.Add((method, lastProfile));
+            }
+
             perMethod[method] = t;
             capture ??= Timing.Of(forwardTimes.Skip(1).DefaultIfEmpty(forwardTimes[0]).ToList());
             rows.Add((method.ToName(), t, "one class"));
@@ -47,7 +59,26 @@ internal static class BenchRunner
 
         rows.Insert(2, ("capture (augmented model)", capture!, "activations copied"));
         Print(stdout, request, rows, perMethod, capture!, topK!, batched!, k);
+        foreach ((ExplainMethod method, WalkProfile profile) in profiles)
+        {
+            PrintProfile(stdout, method, profile);
+        }
+
         return CliErrors.Success;
+    }
+
+    /// <summary>Where the last timed run of one method spent its time, by operator and step, largest first.</summary>
+    private static void PrintProfile(TextWriter o, ExplainMethod method, WalkProfile profile)
+    {
+        double walk = profile.Steps.Sum(s => s.Time.TotalMilliseconds);
+        o.WriteLine();
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile of {method.ToName()} (last timed run): capture {profile.Capture.TotalMilliseconds:F1} ms, walk {walk:F1} ms"));
+        o.WriteLine($"  {"operator",-20} {"step",-14} {"ms",9} {"% walk",7} {"nodes",6}");
+        foreach ((string opType, string step, TimeSpan time) in profile.ByOperator())
+        {
+            int nodes = profile.Steps.Where(s => s.OpType == opType && s.Step == step).Select(s => s.Node).Distinct().Count();
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {opType,-20} {step,-14} {time.TotalMilliseconds,9:F1} {100 * time.TotalMilliseconds / walk,7:F1} {nodes,6}"));
+        }
     }
 
     private static void Print(TextWriter o, BenchRequest request, List<(string Name, Timing Time, string Note)> rows,
