@@ -45,6 +45,10 @@ internal static class OrtSessionFactory
     }
 
     /// <summary>Opens <paramref name="model"/> (serialized ONNX) on <paramref name="device"/>.</summary>
+    /// <param name="model">The serialized model.</param>
+    /// <param name="device">Where to run it.</param>
+    /// <param name="source">Names the model in messages.</param>
+    /// <param name="log">Receives the CUDA fallback line.</param>
     /// <returns>The session and the execution provider actually used ("CPU" or "CUDA:id").</returns>
     public static (InferenceSession Session, string Provider) Create(byte[] model, Device device, string source, Action<string>? log)
     {
@@ -84,12 +88,56 @@ internal static class OrtSessionFactory
         }
     }
 
-    /// <summary>A CPU session for a kernel model built by ClrpMl itself (no fallback logic, no user file involved).</summary>
+    /// <summary>
+    /// A CPU session for a kernel model built by ClrpMl itself (no fallback logic, no user file involved). A walk
+    /// runs dozens of these one after another, so they share one arena (registered with the environment) instead of
+    /// each keeping its own im2col buffers, and their threads do not spin after a run: a spinning pool of the
+    /// previous layer's session would take the cores from the next one's.
+    /// </summary>
     public static InferenceSession CreateKernelSession(byte[] model)
     {
         EnsureEnvironment();
+        bool shared = EnsureSharedCpuArena();
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (shared)
+        {
+            options.AddSessionConfigEntry("session.use_env_allocators", "1");
+        }
+
         return new InferenceSession(model, options);
+    }
+
+    private static bool? _sharedCpuArena;
+
+    /// <summary>
+    /// Registers one CPU arena allocator with ORT's environment (once per process), growing by what is requested
+    /// rather than by powers of two. False where that is impossible (a host registered its own first, which the
+    /// sessions then share too, or the call failed): kernel sessions then keep per-session arenas.
+    /// </summary>
+    private static bool EnsureSharedCpuArena()
+    {
+        lock (EnvironmentGate)
+        {
+            if (_sharedCpuArena is bool known)
+            {
+                return known;
+            }
+
+            try
+            {
+                using var memory = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
+                using var arena = new OrtArenaCfg(0, 1, -1, -1);
+                OrtEnv.Instance().CreateAndRegisterAllocator(memory, arena);
+                _sharedCpuArena = true;
+            }
+            catch (OnnxRuntimeException)
+            {
+                _sharedCpuArena = false;
+            }
+
+            return _sharedCpuArena.Value;
+        }
     }
 
     private static string FirstLine(string message)

@@ -19,17 +19,29 @@ public static class OnnxModelReader
             throw new ModelLoadException($"model file '{path}' not found.");
         }
 
-        byte[] bytes;
+        // Parsed from the stream, not from a byte[] copy of the file: for a 553 MB VGG16 that copy was 553 MB of
+        // garbage the GC kept committed for the rest of the process.
+        ModelProto model;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20);
+            if (stream.Length == 0)
+            {
+                throw new ModelLoadException($"model file '{path}' is empty.");
+            }
+
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new ModelLoadException($"model file '{path}' is not a valid ONNX model (the file is truncated or corrupt: {e.Message})", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException($"model file '{path}' cannot be read: {e.Message}", e);
         }
 
-        return Read(bytes, path);
+        return FromProto(model, path);
     }
 
     /// <summary>Reads a model held in memory; <paramref name="source"/> names it in messages.</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Kernels;
@@ -5,9 +7,15 @@ namespace Clrp.Onnx.Kernels;
 /// <summary>
 /// Fully connected layer: weights [out, in]; <c>z[b,o] = Σ_i W[o,i]·x[b,i]</c> and
 /// <c>g_in[b,i] = Σ_o W[o,i]·g[b,o]</c>.
+/// Derived weights (w⁺, …; <see cref="LinearWeights.Derived"/>) are mapped on the fly, one row or row slice at a
+/// time into a small buffer, so a rule's transformed copy of a large layer is never stored. Both products read W
+/// once; dense layers are bound by that memory traffic, not by the extra elementwise map.
 /// </summary>
 internal sealed class DenseKernel : ILinearKernel
 {
+    // Input columns per task of the input gradient: a slice of W's rows plus the result rows stay in L2.
+    private const int ColumnBlock = 2048;
+
     public DenseKernel(int inputs, int outputs)
     {
         InputShape = [inputs];
@@ -24,15 +32,17 @@ internal sealed class DenseKernel : ILinearKernel
         var z = new Tensor(batch, outputs);
         // One dot product per (row, output unit) straight from W's rows: no transposed copy of W, which for
         // large dense layers (VGG's 25088×4096) would double the memory held per weight transform.
-        float[] w = weights.Values, xs = x.Data, zs = z.Data;
-        Parallel.For(0, outputs, new ParallelOptions { MaxDegreeOfParallelism = outputs * inputs < 1 << 16 ? 1 : -1 }, o =>
+        float[] xs = x.Data, zs = z.Data;
+        Parallel.For(0, outputs, new ParallelOptions { MaxDegreeOfParallelism = outputs * inputs < 1 << 16 ? 1 : -1 }, () => ArrayPool<float>.Shared.Rent(inputs), (o, _, scratch) =>
         {
-            ReadOnlySpan<float> row = w.AsSpan(o * inputs, inputs);
+            ReadOnlySpan<float> row = weights.RowOf(o, scratch);
             for (int b = 0; b < batch; b++)
             {
-                zs[(b * outputs) + o] = System.Numerics.Tensors.TensorPrimitives.Dot(row, xs.AsSpan(b * inputs, inputs));
+                zs[(b * outputs) + o] = TensorPrimitives.Dot(row, xs.AsSpan(b * inputs, inputs));
             }
-        });
+
+            return scratch;
+        }, scratch => ArrayPool<float>.Shared.Return(scratch));
         return z;
     }
 
@@ -40,8 +50,42 @@ internal sealed class DenseKernel : ILinearKernel
     {
         int batch = g.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var result = new Tensor(batch, inputs);
-        // g [B, out] · W [out, in]
-        Sgemm.Multiply(g.Data, weights.Values, result.Data, batch, outputs, inputs);
+        if (weights.Source is null)
+        {
+            // g [B, out] · W [out, in]
+            Sgemm.Multiply(g.Data, weights.Values, result.Data, batch, outputs, inputs);
+            return result;
+        }
+
+        // Σ_o g[b,o]·map(W[o, block]) per block of input columns; units whose relevance is zero in every row are
+        // skipped, which after a ReLU is most of them.
+        float[] gs = g.Data, rs = result.Data;
+        int blocks = (inputs + ColumnBlock - 1) / ColumnBlock;
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = outputs * inputs < 1 << 16 ? 1 : -1 }, block =>
+        {
+            int start = block * ColumnBlock, length = Math.Min(ColumnBlock, inputs - start);
+            Span<float> scratch = stackalloc float[ColumnBlock];
+            for (int o = 0; o < outputs; o++)
+            {
+                scoped ReadOnlySpan<float> slice = default;
+                for (int b = 0; b < batch; b++)
+                {
+                    float gbo = gs[(b * outputs) + o];
+                    if (gbo == 0f)
+                    {
+                        continue;
+                    }
+
+                    if (slice.IsEmpty)
+                    {
+                        slice = weights.Slice(o, start, length, scratch);
+                    }
+
+                    Span<float> target = rs.AsSpan((b * inputs) + start, length);
+                    TensorPrimitives.MultiplyAdd(slice, gbo, target, target);
+                }
+            }
+        });
         return result;
     }
 
@@ -51,7 +95,7 @@ internal sealed class DenseKernel : ILinearKernel
         for (int b = 0; b < z.Shape[0]; b++)
         {
             Span<float> row = z.Data.AsSpan(b * outputs, outputs);
-            System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+            TensorPrimitives.Add(row, bias, row);
         }
     }
 }

@@ -1,31 +1,61 @@
 namespace Clrp.Onnx.Kernels;
 
+/// <summary>Writes f(source[i]) to destination[i] for every element (a weight transform such as w⁺ = max(0, w)).</summary>
+internal delegate void ElementwiseMap(ReadOnlySpan<float> source, Span<float> destination);
+
 /// <summary>
 /// A weight matrix of a linear layer as the kernels read it: <see cref="Rows"/> output units
 /// (output channels), split into <see cref="Groups"/> equal blocks of rows, each row holding
 /// <see cref="Columns"/> inputs (for Conv: C/group · kH · kW). The per-group transpose that the
 /// input gradient needs is computed once, on first use, and kept.
+/// <para>
+/// Transformed weights (w⁺, w², …) are <see cref="Derived"/> from the layer's weights: their values are only
+/// computed, once, when a kernel asks for <see cref="Values"/>. Kernels that can apply <see cref="Map"/> on the fly
+/// (<see cref="DenseKernel"/>) read <see cref="Source"/> instead and never hold a second copy — for VGG16's
+/// 25088×4096 layer that copy would be 411 MB.
+/// </para>
 /// </summary>
 internal sealed class LinearWeights
 {
+    private readonly Lazy<float[]> _values;
     private readonly Lazy<float[]> _transposed;
 
     public LinearWeights(float[] values, int rows, int groups = 1)
+        : this(values.Length, rows, groups)
     {
-        if (rows <= 0 || groups <= 0 || rows % groups != 0 || values.Length % rows != 0)
+        _values = new Lazy<float[]>(values);
+    }
+
+    private LinearWeights(LinearWeights source, ElementwiseMap map)
+        : this(source.Rows * source.Columns, source.Rows, source.Groups)
+    {
+        Source = source;
+        Map = map;
+        _values = new Lazy<float[]>(Materialize, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    private LinearWeights(int length, int rows, int groups)
+    {
+        if (rows <= 0 || groups <= 0 || rows % groups != 0 || length % rows != 0)
         {
-            throw new ArgumentException($"{values.Length} weights do not form {rows} rows in {groups} groups.");
+            throw new ArgumentException($"{length} weights do not form {rows} rows in {groups} groups.");
         }
 
-        Values = values;
         Rows = rows;
         Groups = groups;
-        Columns = values.Length / rows;
+        Columns = length / rows;
+        _values = null!; // set by the calling constructor
         _transposed = new Lazy<float[]>(Transpose, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>Row-major [Rows, Columns].</summary>
-    public float[] Values { get; }
+    /// <summary>Row-major [Rows, Columns]; computed on first use for derived weights.</summary>
+    public float[] Values => _values.Value;
+
+    /// <summary>For derived weights, the weights they are computed from; else null.</summary>
+    public LinearWeights? Source { get; }
+
+    /// <summary>For derived weights, the elementwise map applied to <see cref="Source"/>; else null.</summary>
+    public ElementwiseMap? Map { get; }
 
     public int Rows { get; }
 
@@ -39,16 +69,56 @@ internal sealed class LinearWeights
     /// <summary>Per group g, the transpose of its [RowsPerGroup, Columns] block, stored as [Columns, RowsPerGroup] at offset g·Columns·RowsPerGroup.</summary>
     public float[] Transposed => _transposed.Value;
 
-    /// <summary>A new weight set with <paramref name="map"/> applied to every weight (w⁺, w², …).</summary>
-    public LinearWeights Map(Func<float, float> map) => new(Array.ConvertAll(Values, v => map(v)), Rows, Groups);
+    /// <summary>Weights <c>map(w)</c> of the same shape, computed from these when first needed.</summary>
+    public static LinearWeights Derived(LinearWeights source, ElementwiseMap map) => new(source, map);
+
+    /// <summary>Row <paramref name="row"/> of these weights, mapped on the fly into <paramref name="destination"/> when derived and not materialised.</summary>
+    public ReadOnlySpan<float> RowOf(int row, Span<float> destination)
+    {
+        if (Source is null || _values.IsValueCreated)
+        {
+            return Values.AsSpan(row * Columns, Columns);
+        }
+
+        Span<float> mapped = destination[..Columns];
+        Map!(Source.RowOf(row, mapped), mapped);
+        return mapped;
+    }
+
+    /// <summary>Columns [<paramref name="start"/>, start + length) of row <paramref name="row"/>, mapped on the fly like <see cref="RowOf"/>.</summary>
+    public ReadOnlySpan<float> Slice(int row, int start, int length, Span<float> destination)
+    {
+        if (Source is null || _values.IsValueCreated)
+        {
+            return Values.AsSpan((row * Columns) + start, length);
+        }
+
+        Span<float> mapped = destination[..length];
+        Map!(Source.Slice(row, start, length, mapped), mapped);
+        return mapped;
+    }
+
+    private float[] Materialize()
+    {
+        float[] source = Source!.Values;
+        var values = new float[source.Length];
+        const int Chunk = 1 << 16;
+        Parallel.For(0, (source.Length + Chunk - 1) / Chunk, c =>
+        {
+            int start = c * Chunk, length = Math.Min(Chunk, source.Length - start);
+            Map!(source.AsSpan(start, length), values.AsSpan(start, length));
+        });
+        return values;
+    }
 
     private float[] Transpose()
     {
-        var t = new float[Values.Length];
+        float[] values = Values;
+        var t = new float[values.Length];
         int block = RowsPerGroup * Columns;
         for (int g = 0; g < Groups; g++)
         {
-            Sgemm.Transpose(Values.AsSpan(g * block, block), t.AsSpan(g * block, block), RowsPerGroup, Columns);
+            Sgemm.Transpose(values.AsSpan(g * block, block), t.AsSpan(g * block, block), RowsPerGroup, Columns);
         }
 
         return t;

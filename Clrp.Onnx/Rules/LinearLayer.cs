@@ -31,7 +31,7 @@ internal sealed class LinearLayer
     public LinearWeights Transformed(WeightTransform transform) =>
         ReferenceEquals(transform, WeightTransform.Identity)
             ? Weights
-            : _transformed.GetOrAdd(transform.Key, _ => Weights.Map(transform.Apply));
+            : _transformed.GetOrAdd(transform.Key, _ => LinearWeights.Derived(Weights, transform.ApplyTo));
 
     /// <summary>
     /// The same layer with output unit <paramref name="row"/>'s weights and bias negated: CLRP2's dual

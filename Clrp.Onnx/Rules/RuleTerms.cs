@@ -1,3 +1,5 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 namespace Clrp.Onnx.Rules;
 
 /// <summary>How a rule modifies the layer input before a term's forward product (Zennit's input modifiers).</summary>
@@ -29,37 +31,82 @@ public enum InputModifier
 public sealed class WeightTransform
 {
     private readonly Func<float, float> _map;
+    private readonly Kind _kind;
+    private readonly float _gamma;
 
-    private WeightTransform(string key, Func<float, float> map)
+    private WeightTransform(string key, Kind kind, Func<float, float> map, float gamma = 0f)
     {
         Key = key;
+        _kind = kind;
         _map = map;
+        _gamma = gamma;
+    }
+
+    private enum Kind
+    {
+        Identity,
+        Positive,
+        Negative,
+        Square,
+        Ones,
+        Gamma,
     }
 
     /// <summary>w</summary>
-    public static WeightTransform Identity { get; } = new("w", w => w);
+    public static WeightTransform Identity { get; } = new("w", Kind.Identity, w => w);
 
     /// <summary>w⁺ = max(0, w)</summary>
-    public static WeightTransform Positive { get; } = new("w+", w => Math.Max(0f, w));
+    public static WeightTransform Positive { get; } = new("w+", Kind.Positive, w => Math.Max(0f, w));
 
     /// <summary>w⁻ = min(0, w)</summary>
-    public static WeightTransform Negative { get; } = new("w-", w => Math.Min(0f, w));
+    public static WeightTransform Negative { get; } = new("w-", Kind.Negative, w => Math.Min(0f, w));
 
     /// <summary>w²</summary>
-    public static WeightTransform Square { get; } = new("w^2", w => w * w);
+    public static WeightTransform Square { get; } = new("w^2", Kind.Square, w => w * w);
 
     /// <summary>1 for every weight (flat rule)</summary>
-    public static WeightTransform Ones { get; } = new("1", _ => 1f);
+    public static WeightTransform Ones { get; } = new("1", Kind.Ones, _ => 1f);
 
     /// <summary>Cache key, e.g. "w+".</summary>
     public string Key { get; }
 
     /// <summary>w + γ·w⁺ (γ rule).</summary>
     public static WeightTransform Gamma(float gamma) =>
-        new(FormattableString.Invariant($"w+{gamma}w+"), w => w + (gamma * Math.Max(0f, w)));
+        new(FormattableString.Invariant($"w+{gamma}w+"), Kind.Gamma, w => w + (gamma * Math.Max(0f, w)), gamma);
 
     /// <summary>Applies the transform to one weight.</summary>
     public float Apply(float w) => _map(w);
+
+    /// <summary>Applies the transform to every weight of <paramref name="source"/> (SIMD; the same values as <see cref="Apply"/>).</summary>
+    internal void ApplyTo(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        switch (_kind)
+        {
+            case Kind.Identity:
+                source.CopyTo(destination);
+                break;
+            case Kind.Positive:
+                TensorPrimitives.Max(source, 0f, destination);
+                break;
+            case Kind.Negative:
+                TensorPrimitives.Min(source, 0f, destination);
+                break;
+            case Kind.Square:
+                TensorPrimitives.Multiply(source, source, destination);
+                break;
+            case Kind.Ones:
+                destination[..source.Length].Fill(1f);
+                break;
+            case Kind.Gamma:
+                // w + γ·max(0, w), as two roundings like the scalar form (no fused multiply-add).
+                TensorPrimitives.Max(source, 0f, destination);
+                TensorPrimitives.Multiply(destination, _gamma, destination);
+                TensorPrimitives.Add(destination, source, destination);
+                break;
+            default:
+                throw new InvalidOperationException($"unknown weight transform {Key}");
+        }
+    }
 
     public override string ToString() => Key;
 }
