@@ -27,7 +27,6 @@
 # total seconds for the steps; each step's limit is cut to what is left).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 parts_dir=${CLRP_PARTS:-/tmp/clrp-parts}
@@ -35,10 +34,11 @@ home=${CLRP_HOME:-/tmp/clrp}
 dry=${GPU_CHECK_DRY:-0}
 dry_torch=${GPU_CHECK_DRY_TORCH:-0}
 budget=${GPU_CHECK_BUDGET_S:-420}
-vgg_bench_args=${VGG_BENCH_ARGS---methods lrp,clrp1 --batch 4}
+if [ -n "${VGG_BENCH_ARGS+set}" ]; then vgg_bench_args=$VGG_BENCH_ARGS; else vgg_bench_args="--methods lrp,clrp1 --batch 4"; fi
 work=${GPU_CHECK_WORK:-/tmp/clrp-work}
 mkdir -p "$work"
-exec > >(tee "$OUT/device-run.log") 2>&1
+
+main() {
 t_start=$SECONDS
 
 # ---------- 1. reassemble, verify, unpack ----------
@@ -111,8 +111,8 @@ EOF
 )
 export LD_LIBRARY_PATH="${nvlibs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcufft.so.12 libcudnn.so.9; do
-  found=$(IFS=:; for d in $LD_LIBRARY_PATH; do [ -e "$d/$lib" ] && { echo "$d"; break; }; done)
+for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudnn.so.9; do
+  found=$(IFS=:; for d in $LD_LIBRARY_PATH; do [ -e "$d/$lib" ] && { echo "$d"; break; }; done || true)
   echo "  $lib: ${found:-NOT FOUND}"
 done
 missing=$(ldd "$home/libonnxruntime_providers_cuda.so" 2>/dev/null | grep 'not found' || true)
@@ -146,6 +146,7 @@ step() {
   else result="FAILED (exit $rc)"; failed=1; fi
   summary+=("$name: $result, $((SECONDS - t0)) s")
   echo "[$name] $result, $((SECONDS - t0)) s"
+  case $name in compare-*|dry-compare) cat "$OUT/$name.log" ;; *) [ $rc -eq 0 ] || tail -n 8 "$OUT/$name.log" ;; esac
   return 0
 }
 # A CUDA run whose log says it fell back to the CPU is a failure (tolerated in dry mode, where there is no GPU).
@@ -193,7 +194,7 @@ with torch.no_grad():
         torch.onnx.export(model, (x,), f"{out}/vgg16.onnx", **kw)
     except Exception as e:  # a torch without the TorchScript exporter: the dynamo one (needs onnxscript)
         print(f"TorchScript export failed ({type(e).__name__}: {e}); trying dynamo=True", flush=True)
-        kw.pop("dynamo", None); kw.pop("dynamic_axes")
+        kw.pop("dynamo", None); kw.pop("dynamic_axes"); kw["opset_version"] = 18
         n = torch.export.Dim("N", min=1, max=64)
         torch.onnx.export(model, (x,), f"{out}/vgg16.onnx", dynamo=True, dynamic_shapes={"x": {0: n}},
                           external_data=False, **kw)
@@ -211,8 +212,8 @@ EOF
   # shellcheck disable=SC2086
   step bench-cpu 150 "$clrp" bench --model "$vm" --input "$vx" --device cpu --runs 5 --profile $vgg_bench_args
   for method in lrp clrp1; do
-    step "vgg16-$method-cpu" 60 "$clrp" explain --model "$vm" --input "$vx" --method "$method" --device cpu --out "$work/vgg16-$method-cpu.npy"
-    step "vgg16-$method-cuda" 60 "$clrp" explain --model "$vm" --input "$vx" --method "$method" --device cuda:0 --out "$work/vgg16-$method-cuda.npy"
+    step "vgg16-$method-cpu" 90 "$clrp" explain --model "$vm" --input "$vx" --method "$method" --device cpu --out "$work/vgg16-$method-cpu.npy"
+    step "vgg16-$method-cuda" 90 "$clrp" explain --model "$vm" --input "$vx" --method "$method" --device cuda:0 --out "$work/vgg16-$method-cuda.npy"
     check_no_fallback "vgg16-$method-cuda"
     step "compare-$method" 30 "$clrp" compare --expected "$work/vgg16-$method-cpu.npy" --actual "$work/vgg16-$method-cuda.npy" --tolerance 1e-4 --label "vgg16 $method cuda vs cpu"
   done
@@ -220,14 +221,18 @@ fi
 
 # ---------- summary ----------
 echo
-echo "== logs ($OUT)"
-for f in "$OUT"/*.log; do
-  case $f in */device-run.log) continue ;; esac
-  echo "--- ${f##*/} (last lines)"
-  tail -n 25 "$f"
+# The bench tables (without the per-operator profiles: those are in the logs) and gpu-check's results.
+for name in gpu-check bench-cuda bench-cpu; do
+  [ -f "$OUT/$name.log" ] || continue
+  echo "--- $name.log"
+  if [ "$name" = gpu-check ]; then grep -v '^ ' "$OUT/$name.log" | head -n 40 || true; else sed '/^profile of/,$d' "$OUT/$name.log" | head -n 40 || true; fi
 done
 echo
 echo "== summary ($((SECONDS - t_start)) s, logs in $OUT)"
 printf '  %s\n' "${summary[@]}"
 if [ $failed -eq 0 ]; then echo "ALL OK"; else echo "SOME CHECKS FAILED"; fi
-exit $failed
+return $failed
+}
+
+main 2>&1 | tee "$OUT/device-run.log"
+exit "${PIPESTATUS[0]}"

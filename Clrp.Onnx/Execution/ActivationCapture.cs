@@ -18,12 +18,20 @@ internal sealed class ActivationCapture : IDisposable
     private readonly string[] _outputNames;
     private readonly bool _batchFixedToOne;
 
-    public ActivationCapture(OnnxGraph graph, ValueInfo input, IReadOnlyCollection<string> values, Device device, Action<string>? log)
+    /// <param name="graph">The model.</param>
+    /// <param name="input">Its image input.</param>
+    /// <param name="values">The values to capture.</param>
+    /// <param name="device">Where ORT runs.</param>
+    /// <param name="log">Receives the CUDA fallback line.</param>
+    /// <param name="extraNodes">Nodes added to the runtime graph (e.g. the rules' denominators) whose outputs are among <paramref name="values"/>.</param>
+    /// <param name="extraInitializers">The initializers those nodes read.</param>
+    public ActivationCapture(OnnxGraph graph, ValueInfo input, IReadOnlyCollection<string> values, Device device, Action<string>? log,
+        IReadOnlyList<NodeProto>? extraNodes = null, IReadOnlyList<TensorProto>? extraInitializers = null)
     {
         _inputName = input.Name;
         _outputNames = values.Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
         _batchFixedToOne = input.Dimensions is { Count: > 0 } d && d[0] == 1;
-        byte[] augmented = Augment(graph.Model, _outputNames);
+        byte[] augmented = Augment(graph.Model, _outputNames, extraNodes ?? [], extraInitializers ?? []);
         (_session, Provider) = OrtSessionFactory.Create(augmented, device, graph.Source, log);
     }
 
@@ -100,12 +108,15 @@ internal sealed class ActivationCapture : IDisposable
     /// to the model itself, serialized and removed again — cloning a model of hundreds of megabytes to add a few
     /// names would double the memory and time of loading it. The lock keeps concurrent loads of one graph apart.
     /// </summary>
-    private static byte[] Augment(ModelProto model, IEnumerable<string> values)
+    private static byte[] Augment(ModelProto model, IEnumerable<string> values, IReadOnlyList<NodeProto> extraNodes, IReadOnlyList<TensorProto> extraInitializers)
     {
         lock (model)
         {
             var existing = new HashSet<string>(model.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
             int original = model.Graph.Output.Count;
+            int originalNodes = model.Graph.Node.Count, originalInitializers = model.Graph.Initializer.Count;
+            model.Graph.Node.AddRange(extraNodes);
+            model.Graph.Initializer.AddRange(extraInitializers);
             foreach (string value in values)
             {
                 if (existing.Add(value))
@@ -128,6 +139,16 @@ internal sealed class ActivationCapture : IDisposable
                 while (model.Graph.Output.Count > original)
                 {
                     model.Graph.Output.RemoveAt(model.Graph.Output.Count - 1);
+                }
+
+                while (model.Graph.Node.Count > originalNodes)
+                {
+                    model.Graph.Node.RemoveAt(model.Graph.Node.Count - 1);
+                }
+
+                while (model.Graph.Initializer.Count > originalInitializers)
+                {
+                    model.Graph.Initializer.RemoveAt(model.Graph.Initializer.Count - 1);
                 }
             }
         }

@@ -22,11 +22,15 @@ public sealed class ClrpExplainer : IDisposable
     private readonly ExplainerOptions _options;
     private readonly Composite _composite;
 
+    // Per Conv node and rule part, the captured value that holds its denominator (ForwardDenominators).
+    private readonly IReadOnlyDictionary<string, string?[]> _denominators;
+
     // Reused between explanations: captured activations and the walk's large temporaries (see BufferPool).
     private readonly BufferPool _pool;
 
-    private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite)
+    private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite, IReadOnlyDictionary<string, string?[]> denominators)
     {
+        _denominators = denominators;
         _plan = plan;
         _capture = capture;
         _options = options;
@@ -86,9 +90,11 @@ public sealed class ClrpExplainer : IDisposable
             }
         }
 
-        var capture = new ActivationCapture(plan.Graph, plan.Input, plan.CapturedValues, options.Device, options.Log);
+        ForwardDenominators denominators = options.Method.IsGradient() || !options.DenominatorsInCapture ? ForwardDenominators.None : ForwardDenominators.Build(plan);
+        string[] captured = [.. plan.CapturedValues.Concat(denominators.Values).Distinct(StringComparer.Ordinal)];
+        var capture = new ActivationCapture(plan.Graph, plan.Input, captured, options.Device, options.Log, denominators.Nodes, denominators.Initializers);
         plan.Graph.ReleaseModel();
-        return new ClrpExplainer(plan, capture, options, composite);
+        return new ClrpExplainer(plan, capture, options, composite, denominators.ValuesByNode);
     }
 
     /// <summary>
@@ -201,6 +207,7 @@ public sealed class ClrpExplainer : IDisposable
                 NegatedUnit = negated?[start..(start + count)],
                 Profiler = profiler,
                 Pool = _pool,
+                Denominators = _denominators,
             };
             Tensor part = RelevanceWalker.Walk(_plan, context, chunkSeeds);
             part.Data.CopyTo(result.Data, start * result.RowLength);

@@ -46,6 +46,12 @@ public sealed class ExplainerOptions
     /// </summary>
     public bool Profile { get; init; }
 
+    /// <summary>
+    /// Compute the convolution rules' denominators in the capture run (<see cref="ForwardDenominators"/>). Default:
+    /// true; tests switch it off to compare with the walk's own kernels.
+    /// </summary>
+    internal bool DenominatorsInCapture { get; init; } = true;
+
     /// <summary>The composite in effect: <see cref="Rules"/> or the paper's rules with <see cref="Bounds"/>.</summary>
     public Composite EffectiveRules => Rules ?? Composites.Composites.Paper(Bounds);
 }

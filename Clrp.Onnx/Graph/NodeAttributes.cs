@@ -19,6 +19,9 @@ public sealed class NodeAttributes
         }
     }
 
+    /// <summary>The attribute as read from the model, or null (to copy it into nodes ClrpMl adds to the runtime graph).</summary>
+    internal AttributeProto? Raw(string name) => _byName.GetValueOrDefault(name);
+
     /// <summary>Names of the attributes present on the node.</summary>
     public IEnumerable<string> Names => _byName.Keys;
 

@@ -46,6 +46,9 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
 
     public int InputChannels { get; }
 
+    /// <summary>The weight tensor's shape, [M, C/group, kH, kW].</summary>
+    internal int[] WeightShape => [_layer.Weights.Rows, InputChannels / _group, _kernelH, _kernelW];
+
     public IEnumerable<string> RequiredValues => [_node.Input(0)];
 
     public bool IsLinear => true;

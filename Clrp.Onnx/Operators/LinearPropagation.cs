@@ -28,7 +28,10 @@ internal static class LinearPropagation
         int[]? negated = context.NegatedLayer == node.Name ? context.NegatedUnit : null;
         if (negated is null || negated.All(u => u < 0))
         {
-            return LinearRuleEngine.Propagate(rule, kernel, layer, input, relevance, context.RowImage, bounds, context.Profiler, context.Pool);
+            Tensor?[]? denominators = context.Denominators?.GetValueOrDefault(node.Name) is { } names
+                ? Array.ConvertAll(names, n => n is null ? null : context.Activation(n))
+                : null;
+            return LinearRuleEngine.Propagate(rule, kernel, layer, input, relevance, context.RowImage, bounds, context.Profiler, context.Pool, denominators);
         }
 
         var result = new Tensor([relevance.Shape[0], .. kernel.InputShape]);

@@ -51,6 +51,12 @@ internal sealed class PropagationContext
     /// </summary>
     public BufferPool? Pool { get; init; }
 
+    /// <summary>
+    /// For Conv nodes whose rule denominators the capture run computed (<see cref="Explaining.ForwardDenominators"/>),
+    /// per rule part the activation that holds z_P, or null where the walk computes it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?[]>? Denominators { get; init; }
+
     /// <summary>Number of relevance rows.</summary>
     public int Rows => RowImage.Length;
 

@@ -31,13 +31,15 @@ internal static class LinearRuleEngine
         Propagate(rule, kernel, layer, input, relevance, rowImage, bounds is null ? null : [bounds]);
 
     /// <summary>As above, with box bounds given once for all images (one entry) or per image (N entries).</summary>
-    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, IReadOnlyList<BoxBounds>? bounds, Explaining.WalkProfiler? profiler = null, BufferPool? pool = null)
+    public static Tensor Propagate(LinearRule rule, ILinearKernel kernel, LinearLayer layer, Tensor input, Tensor relevance, int[] rowImage, IReadOnlyList<BoxBounds>? bounds, Explaining.WalkProfiler? profiler = null, BufferPool? pool = null, IReadOnlyList<Tensor?>? denominators = null)
     {
         int rows = relevance.Shape[0];
         int inLength = input.RowLength;
         Tensor? result = null;
-        foreach (RulePart part in rule.Parts)
+        for (int p = 0; p < rule.Parts.Count; p++)
         {
+            RulePart part = rule.Parts[p];
+            Tensor? given = denominators is not null && p < denominators.Count ? denominators[p] : null;
             var terms = new List<(Tensor X, LinearWeights W)>(part.Terms.Count);
             Tensor? z = null;
             long started = Stopwatch.GetTimestamp();
@@ -49,6 +51,12 @@ internal static class LinearRuleEngine
                 }
 
                 LinearWeights w = layer.Transformed(term.Weight);
+                terms.Add((x, w));
+                if (given is not null)
+                {
+                    continue; // z_P came from the capture run
+                }
+
                 Tensor zt = kernel.Forward(x, w, pool);
                 if (z is null)
                 {
@@ -59,22 +67,26 @@ internal static class LinearRuleEngine
                     TensorPrimitives.Add(z.Data, zt.Data, z.Data);
                     pool?.Return(zt);
                 }
-
-                terms.Add((x, w));
             }
 
-            if (z is null)
+            if (terms.Count == 0)
             {
                 continue; // every term vanished: this part contributes nothing
             }
 
-            if (part.IncludeBias && layer.Bias is not null)
+            if (given is not null)
             {
-                kernel.AddBias(z, layer.Bias);
+                // A copy: the stabiliser is applied in place, and the captured value belongs to the explanation.
+                z = pool?.Rent(given.Shape, clear: false) ?? new Tensor(given.Shape);
+                given.Data.CopyTo(z.Data, 0);
+            }
+            else if (part.IncludeBias && layer.Bias is not null)
+            {
+                kernel.AddBias(z!, layer.Bias);
             }
 
             profiler?.Add("denominators", started);
-            Tensor s = DivideByStabilized(relevance, z, rowImage, part.Stabilizer, pool);
+            Tensor s = DivideByStabilized(relevance, z!, rowImage, part.Stabilizer, pool);
             pool?.Return(z);
             foreach ((Tensor x, LinearWeights w) in terms)
             {

@@ -11,7 +11,9 @@ namespace Clrp.Onnx.Tensors;
 /// model and input shape, so an exact-length pool serves every request after the first.
 /// <para>
 /// Buffers under <see cref="MinPooledLength"/> floats are left to the GC (gen0 handles them cheaply). At most
-/// <see cref="CapacityBytes"/> of free buffers are kept; returns beyond that are dropped. Returning a buffer
+/// <see cref="MaxPerLength"/> free buffers of one length and <see cref="CapacityBytes"/> in all are kept; returns
+/// beyond that are dropped (buffers that operators allocate themselves come back too, and lengths that nobody rents
+/// again must not pile up). Returning a buffer
 /// that is already in the pool is ignored, so a double return cannot hand one buffer to two renters.
 /// Thread-safe.
 /// </para>
@@ -20,6 +22,9 @@ internal sealed class BufferPool
 {
     /// <summary>Buffers from this length up are pooled: 128 KiB, near the large-object heap's threshold.</summary>
     public const int MinPooledLength = 32 * 1024;
+
+    /// <summary>Free buffers kept per length: one walk holds a handful of same-sized temporaries at a time.</summary>
+    public const int MaxPerLength = 4;
 
     private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> _free = new();
     private readonly ConcurrentDictionary<float[], byte> _inPool = new(ReferenceEqualityComparer.Instance);
@@ -65,13 +70,19 @@ internal sealed class BufferPool
         }
 
         long bytes = (long)tensor.Length * sizeof(float);
+        ConcurrentBag<float[]> bag = _free.GetOrAdd(tensor.Length, _ => []);
+        if (bag.Count >= MaxPerLength)
+        {
+            return;
+        }
+
         if (Interlocked.Add(ref _freeBytes, bytes) > CapacityBytes || !_inPool.TryAdd(tensor.Data, 0))
         {
             Interlocked.Add(ref _freeBytes, -bytes);
             return;
         }
 
-        _free.GetOrAdd(tensor.Length, _ => []).Add(tensor.Data);
+        bag.Add(tensor.Data);
     }
 
     /// <summary>Drops every free buffer (the GC reclaims them).</summary>

@@ -90,4 +90,16 @@ public sealed class BufferPoolTests
         });
         Assert.AreEqual(0, clashes);
     }
+
+    [TestMethod]
+    public void AtMostMaxPerLengthFreeBuffersOfOneLengthAreKept()
+    {
+        var pool = new BufferPool(1L << 30);
+        for (int i = 0; i < BufferPool.MaxPerLength + 3; i++)
+        {
+            pool.Return(new Tensor([Large])); // buffers the pool never handed out come back too (operators' own)
+        }
+
+        Assert.AreEqual((long)Large * sizeof(float) * BufferPool.MaxPerLength, pool.FreeBytes);
+    }
 }
