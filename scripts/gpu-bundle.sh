@@ -71,6 +71,14 @@ echo "== clrp.tar.xz"
 # and the XML doc files.
 rm -f "$pub"/libonnxruntime_providers_cuda.so "$pub"/libonnxruntime_providers_tensorrt.so \
       "$pub"/onnxruntime.dll "$pub"/onnxruntime_providers_*.dll "$pub"/*.xml
+# SkiaSharp's native library needs fontconfig (and freetype, png, brotli), which a bare CUDA image may lack (the H100
+# image did: "libfontconfig.so.1: cannot open shared object file"). They travel in native-extra/, which the device
+# script appends to LD_LIBRARY_PATH, so the machine's own copies win where it has them.
+mkdir -p "$pub/native-extra"
+for lib in libfontconfig.so.1 libfreetype.so.6 libpng16.so.16 libbrotlidec.so.1 libbrotlicommon.so.1 libexpat.so.1; do
+  src=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+  [ -n "$src" ] && cp -L "$src" "$pub/native-extra/$lib" || echo "note: $lib not found on this machine; not bundled"
+done
 stage=$work/stage
 mkdir -p "$stage"
 tar -C "$work" --owner=0 --group=0 --numeric-owner -cf - clrp | xz -9 -T0 > "$stage/clrp.tar.xz"

@@ -109,7 +109,7 @@ for r in roots:
 print(":".join(dirs))
 EOF
 )
-export LD_LIBRARY_PATH="${nvlibs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="${nvlibs}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$home/native-extra"
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudnn.so.9; do
   found=$(IFS=:; for d in $LD_LIBRARY_PATH; do [ -e "$d/$lib" ] && { echo "$d"; break; }; done || true)
