@@ -21,10 +21,11 @@ internal static class BenchCommand
         var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
         var runs = new Option<string>("--runs") { Description = "Timed runs per row (after two warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
+        var rules = new Option<string>("--rules") { Description = $"The rule composite of the relevance methods: {string.Join(", ", Clrp.Onnx.Composites.Composites.Names)}.", DefaultValueFactory = _ => "paper", HelpName = "RULES" };
         var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };
         var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
         {
-            model, input, methods, batch, topK, runs, device, profile,
+            model, input, methods, batch, topK, runs, device, rules, profile,
         };
         command.SetAction(p =>
         {
@@ -36,6 +37,7 @@ internal static class BenchCommand
                 NumberListParser.ParseInt("--top-k", p.GetValue(topK)!, 1),
                 NumberListParser.ParseInt("--runs", p.GetValue(runs)!, 1),
                 Device.Parse(p.GetValue(device)!),
+                Clrp.Onnx.Composites.Composites.ByName(p.GetValue(rules)!.Trim().ToLowerInvariant()),
                 p.GetValue(profile));
             if (request.Methods.Length == 0)
             {
@@ -49,4 +51,4 @@ internal static class BenchCommand
 }
 
 /// <summary>A validated <c>clrp bench</c> request.</summary>
-internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device, bool Profile);
+internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device, Clrp.Onnx.Composites.Composite Rules, bool Profile);

@@ -29,7 +29,7 @@ internal static class BenchRunner
         int k = 0;
         foreach (ExplainMethod method in request.Methods)
         {
-            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log, Profile = request.Profile });
+            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log, Profile = request.Profile, Rules = request.Rules });
             var forwardTimes = new List<double>();
             WalkProfile? lastProfile = null;
             Timing t = Measure(request.Runs, () =>
@@ -85,7 +85,7 @@ internal static class BenchRunner
         Dictionary<ExplainMethod, Timing> perMethod, Timing capture, Timing topK, Timing batched, int k)
     {
         double forward = rows[0].Time.Median;
-        o.WriteLine($"model:   {request.ModelPath}");
+        o.WriteLine($"model:   {request.ModelPath} (rules {request.Rules.Name})");
         o.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; {request.Runs} timed runs per row after two warm-ups");
         o.WriteLine();
         o.WriteLine($"{"row",-28} {"median ms",10} {"min",9} {"max",9} {"× forward",10}  note");

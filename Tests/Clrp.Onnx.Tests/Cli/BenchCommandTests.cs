@@ -28,4 +28,23 @@ public sealed class BenchCommandTests
     {
         CliRun.Of("bench", "--model", "no-such-model.onnx").AssertBadInput("no-such-model.onnx");
     }
+
+    [TestMethod]
+    public void Bench_Profile_PrintsWhereTheWalkSpendsItsTimeForEachMethod()
+    {
+        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp,gradient", "--runs", "1", "--batch", "1", "--top-k", "1", "--rules", "epsilon", "--profile");
+        run.AssertSuccess();
+        StringAssert.Contains(run.Stdout, "(rules epsilon)");
+        StringAssert.Contains(run.Stdout, "profile of lrp (last timed run): capture");
+        StringAssert.Contains(run.Stdout, "profile of gradient (last timed run): capture");
+        // Every linear layer's input products are timed: the walk's Conv and Gemm transposed steps appear.
+        StringAssert.Matches(run.Stdout, new System.Text.RegularExpressions.Regex(@"\n  Conv +transposed +[0-9.]+ +[0-9.]+ +4\n"));
+        StringAssert.Matches(run.Stdout, new System.Text.RegularExpressions.Regex(@"\n  Gemm +transposed +[0-9.]+"));
+    }
+
+    [TestMethod]
+    public void Bench_UnknownRules_ExitsTwoInOneLine()
+    {
+        CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--rules", "magic").AssertBadInput("magic");
+    }
 }
