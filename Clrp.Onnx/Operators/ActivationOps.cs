@@ -40,7 +40,7 @@ internal sealed class ElementwisePassPropagator(Node node, Func<float, float>? d
         }
 
         Tensor x = context.Activation(node.Input(0));
-        var g = new Tensor(r.Shape);
+        var g = context.NewTensor(r.Shape);
         int length = x.RowLength;
         for (int row = 0; row < context.Rows; row++)
         {
@@ -97,7 +97,7 @@ internal sealed class BatchNormPassPropagator : IOperatorPropagator
         }
 
         int channels = r.Shape[1], inner = r.RowLength / channels;
-        var g = new Tensor(r.Shape);
+        var g = context.NewTensor(r.Shape);
         for (int i = 0; i < r.Length; i++)
         {
             g.Data[i] = r.Data[i] * _k[(i / inner) % channels];

@@ -98,7 +98,7 @@ internal sealed class ConstantOperandPropagator : IOperatorPropagator
         int[] xMap = Broadcasting.IndexMap(x.Shape[1..], outRow);
         float[] c = _constant?.AsFloats() ?? [];
         int outLength = cMap.Length, xLength = x.RowLength;
-        var scaled = new Tensor(g.Shape);
+        var scaled = context.NewTensor(g.Shape);
         for (int row = 0; row < context.Rows; row++)
         {
             ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * xLength, xLength);

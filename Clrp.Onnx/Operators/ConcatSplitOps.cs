@@ -73,7 +73,7 @@ internal sealed class ConcatPropagator : IOperatorPropagator
             int run = shapes[k][axis + 1] * inner;
             if (!_graph.IsConstant(_node.Inputs[k]))
             {
-                var part = new Tensor([rows, .. shapes[k][1..]]);
+                var part = context.NewTensor([rows, .. shapes[k][1..]]);
                 for (int row = 0; row < rows; row++)
                 {
                     for (int o = 0; o < outer; o++)
@@ -119,7 +119,7 @@ internal sealed class SplitPropagator : IOperatorPropagator
         int[] sizes = Sizes(inRow[axis]);
         (int outer, int inner) = ConcatSplitOps.Blocks(inRow, axis);
         int rows = context.Rows, inLength = outer * inRow[axis] * inner;
-        var result = new Tensor([rows, .. inRow]);
+        var result = context.NewTensor([rows, .. inRow]);
         int offset = 0;
         for (int k = 0; k < sizes.Length; k++)
         {

@@ -115,7 +115,7 @@ internal sealed class PReluPropagator : IOperatorPropagator
         int[] xRow = x.Shape[1..];
         int[] slopeMap = Broadcasting.IndexMap(Broadcasting.ConstantRowShape(_node, _slope.Shape, x.Rank), xRow);
         float[] slope = _slope.AsFloats();
-        var g = new Tensor(r.Shape);
+        var g = context.NewTensor(r.Shape);
         int length = x.RowLength;
         for (int row = 0; row < context.Rows; row++)
         {

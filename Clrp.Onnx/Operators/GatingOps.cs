@@ -87,7 +87,7 @@ internal sealed class GatingMulPropagator : IOperatorPropagator
     /// <summary><c>g[r, j] · v[image(r), map[j]]</c>.</summary>
     private static Tensor Times(Tensor g, Tensor v, int[] map, PropagationContext context)
     {
-        var result = new Tensor(g.Shape);
+        var result = context.NewTensor(g.Shape);
         int outLength = map.Length, vLength = v.RowLength;
         for (int row = 0; row < context.Rows; row++)
         {

@@ -50,7 +50,7 @@ internal sealed class LrnPropagator : IOperatorPropagator
         Tensor x = context.Activation(_node.Input(0));
         int channels = x.Shape[1], length = x.RowLength, inner = length / channels;
         int below = (_size - 1) / 2, above = _size - 1 - below;
-        var g = new Tensor(r.Shape);
+        var g = context.NewTensor(r.Shape);
         var d = new double[length];
         for (int row = 0; row < context.Rows; row++)
         {

@@ -77,7 +77,7 @@ internal sealed class PoolPropagator : IOperatorPropagator
         int channels = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
         Window2d win = _global ? Window2d.Global(h, w) : Window2d.FromNode(_node, h, w, _kernelH, _kernelW, isPool: true);
         Tensor r = outputRelevance[0]!;
-        var result = new Tensor([context.Rows, channels, h, w]);
+        var result = context.NewTensor([context.Rows, channels, h, w]);
         int inPlane = h * w, outPlane = win.OutPositions;
         if (r.Length != context.Rows * channels * outPlane)
         {

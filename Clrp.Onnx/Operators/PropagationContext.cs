@@ -68,6 +68,13 @@ internal sealed class PropagationContext
     public LinearRule RuleFor(Node node) =>
         Rules.TryGetValue(node.Name, out LinearRule? r) ? r : throw new InvalidOperationException($"no rule assigned to linear node '{node.Name}'.");
 
+    /// <summary>
+    /// A zero-filled tensor for relevance a propagator produces, from the explainer's pool: the walker hands every spent
+    /// relevance tensor back, so in steady state no explanation allocates fresh large arrays (each would be faulted in
+    /// page by page: measured 15× slower max-pool steps on VGG16 once the GC stopped reusing memory).
+    /// </summary>
+    public Tensor NewTensor(int[] shape) => Pool?.Rent(shape) ?? new Tensor(shape);
+
     /// <summary>A zero tensor shaped like activation <paramref name="name"/> but with one entry per relevance row.</summary>
     public Tensor ZerosLike(string name) => new([Rows, .. Activation(name).Shape[1..]]);
 

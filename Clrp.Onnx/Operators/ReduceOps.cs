@@ -56,7 +56,7 @@ internal sealed class ReducePropagator : IOperatorPropagator
             throw new InvalidOperationException($"{_node}: relevance has {r.Length} elements, expected {rows * outLength}.");
         }
 
-        var result = new Tensor([rows, .. x.Shape[1..]]);
+        var result = context.NewTensor([rows, .. x.Shape[1..]]);
         var z = new float[outLength];
         for (int row = 0; row < rows; row++)
         {

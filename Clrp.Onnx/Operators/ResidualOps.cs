@@ -43,8 +43,8 @@ internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
             return [Broadcasting.SumTo(r, rows, aRow, aMap), gb];
         }
 
-        var ra = new Tensor([rows, .. aRow]);
-        var rb = new Tensor([rows, .. bRow]);
+        var ra = context.NewTensor([rows, .. aRow]);
+        var rb = context.NewTensor([rows, .. bRow]);
         int aLength = ra.RowLength, bLength = rb.RowLength;
         for (int row = 0; row < rows; row++)
         {

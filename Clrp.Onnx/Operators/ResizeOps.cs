@@ -80,7 +80,7 @@ internal sealed class ResizePropagator : IOperatorPropagator
         }
 
         bool norm = taps > 1 && context.Mode == PropagationMode.Relevance;
-        var result = new Tensor([context.Rows, .. x.Shape[1..]]);
+        var result = context.NewTensor([context.Rows, .. x.Shape[1..]]);
         for (int row = 0; row < context.Rows; row++)
         {
             for (int block = 0; block < geometry.Blocks; block++)

@@ -19,13 +19,14 @@ internal static class BenchCommand
         var methods = new Option<string>("--methods") { Description = $"Comma-separated methods to time: {string.Join(", ", ExplainMethods.Names)}.", DefaultValueFactory = _ => "lrp,clrp1,clrp2,sglrp,gradient", HelpName = "M,M" };
         var batch = new Option<string>("--batch") { Description = "Batch size of the batched-throughput row.", DefaultValueFactory = _ => "8", HelpName = "N" };
         var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
-        var runs = new Option<string>("--runs") { Description = "Timed runs per row (after two warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
+        var runs = new Option<string>("--runs") { Description = "Timed runs per row (after the warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
+        var warmup = new Option<string>("--warmup") { Description = "Untimed runs before each row's timed runs; the first one's time is reported as the first explanation.", DefaultValueFactory = _ => "8", HelpName = "W" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
         var rules = new Option<string>("--rules") { Description = $"The rule composite of the relevance methods: {string.Join(", ", Clrp.Onnx.Composites.Composites.Names)}.", DefaultValueFactory = _ => "paper", HelpName = "RULES" };
         var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };
         var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
         {
-            model, input, methods, batch, topK, runs, device, rules, profile,
+            model, input, methods, batch, topK, runs, warmup, device, rules, profile,
         };
         command.SetAction(p =>
         {
@@ -36,6 +37,7 @@ internal static class BenchCommand
                 NumberListParser.ParseInt("--batch", p.GetValue(batch)!, 1),
                 NumberListParser.ParseInt("--top-k", p.GetValue(topK)!, 1),
                 NumberListParser.ParseInt("--runs", p.GetValue(runs)!, 1),
+                NumberListParser.ParseInt("--warmup", p.GetValue(warmup)!, 1),
                 Device.Parse(p.GetValue(device)!),
                 Clrp.Onnx.Composites.Composites.ByName(p.GetValue(rules)!.Trim().ToLowerInvariant()),
                 p.GetValue(profile));
@@ -51,4 +53,4 @@ internal static class BenchCommand
 }
 
 /// <summary>A validated <c>clrp bench</c> request.</summary>
-internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, Device Device, Clrp.Onnx.Composites.Composite Rules, bool Profile);
+internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, int Warmup, Device Device, Clrp.Onnx.Composites.Composite Rules, bool Profile);
