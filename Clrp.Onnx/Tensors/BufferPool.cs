@@ -10,11 +10,10 @@ namespace Clrp.Onnx.Tensors;
 /// explanation, 0.03 s once the same buffers are reused). Sizes repeat exactly between explanations of one
 /// model and input shape, so an exact-length pool serves every request after the first.
 /// <para>
-/// Buffers under <see cref="MinPooledLength"/> floats are left to the GC (gen0 handles them cheaply). At most
-/// <see cref="MaxPerLength"/> free buffers of one length and <see cref="CapacityBytes"/> in all are kept; returns
-/// beyond that are dropped (buffers that operators allocate themselves come back too, and lengths that nobody rents
-/// again must not pile up). Returning a buffer
-/// that is already in the pool is ignored, so a double return cannot hand one buffer to two renters.
+/// Buffers under <see cref="MinPooledLength"/> floats are left to the GC (gen0 handles them cheaply). Of each length
+/// the pool keeps as many free buffers as were ever rented at once (an explanation needs that many again; buffers of a
+/// length nobody rents, e.g. operators' own, are dropped), and at most <see cref="CapacityBytes"/> in all. Returning a
+/// buffer that is already in the pool is ignored, so a double return cannot hand one buffer to two renters.
 /// Thread-safe.
 /// </para>
 /// </summary>
@@ -23,10 +22,7 @@ internal sealed class BufferPool
     /// <summary>Buffers from this length up are pooled: 128 KiB, near the large-object heap's threshold.</summary>
     public const int MinPooledLength = 32 * 1024;
 
-    /// <summary>Free buffers kept per length: one walk holds a handful of same-sized temporaries at a time.</summary>
-    public const int MaxPerLength = 4;
-
-    private readonly ConcurrentDictionary<int, ConcurrentBag<float[]>> _free = new();
+    private readonly ConcurrentDictionary<int, Slot> _slots = new();
     private readonly ConcurrentDictionary<float[], byte> _inPool = new(ReferenceEqualityComparer.Instance);
     private long _freeBytes;
 
@@ -46,7 +42,14 @@ internal sealed class BufferPool
     public Tensor Rent(int[] shape, bool clear = true)
     {
         int length = Tensor.CheckedCount(shape);
-        if (length >= MinPooledLength && _free.TryGetValue(length, out ConcurrentBag<float[]>? bag) && bag.TryTake(out float[]? buffer))
+        if (length < MinPooledLength)
+        {
+            return new Tensor(shape);
+        }
+
+        Slot slot = _slots.GetOrAdd(length, _ => new Slot());
+        slot.Rented();
+        if (slot.Free.TryTake(out float[]? buffer))
         {
             _inPool.TryRemove(buffer, out _);
             Interlocked.Add(ref _freeBytes, -(long)length * sizeof(float));
@@ -64,14 +67,14 @@ internal sealed class BufferPool
     /// <summary>Gives <paramref name="tensor"/>'s buffer back. The caller must hold no other reference to it.</summary>
     public void Return(Tensor? tensor)
     {
-        if (tensor is null || tensor.Length < MinPooledLength)
+        if (tensor is null || tensor.Length < MinPooledLength || !_slots.TryGetValue(tensor.Length, out Slot? slot))
         {
-            return;
+            return; // small, or a length nobody rents
         }
 
+        slot.Returned();
         long bytes = (long)tensor.Length * sizeof(float);
-        ConcurrentBag<float[]> bag = _free.GetOrAdd(tensor.Length, _ => []);
-        if (bag.Count >= MaxPerLength)
+        if (slot.Free.Count >= slot.MostOutstanding)
         {
             return;
         }
@@ -82,14 +85,43 @@ internal sealed class BufferPool
             return;
         }
 
-        bag.Add(tensor.Data);
+        slot.Free.Add(tensor.Data);
     }
 
     /// <summary>Drops every free buffer (the GC reclaims them).</summary>
     public void Clear()
     {
-        _free.Clear();
+        _slots.Clear();
         _inPool.Clear();
         Interlocked.Exchange(ref _freeBytes, 0);
+    }
+
+    /// <summary>The free buffers of one length and how many of that length were rented at once, at most.</summary>
+    private sealed class Slot
+    {
+        private int _outstanding;
+        private int _mostOutstanding;
+
+        public ConcurrentBag<float[]> Free { get; } = [];
+
+        public int MostOutstanding => Volatile.Read(ref _mostOutstanding);
+
+        public void Rented()
+        {
+            int now = Interlocked.Increment(ref _outstanding);
+            int most;
+            while (now > (most = Volatile.Read(ref _mostOutstanding)) && Interlocked.CompareExchange(ref _mostOutstanding, now, most) != most)
+            {
+            }
+        }
+
+        public void Returned()
+        {
+            // Buffers the pool did not hand out come back too (operators' own); never count below zero.
+            int current;
+            while ((current = Volatile.Read(ref _outstanding)) > 0 && Interlocked.CompareExchange(ref _outstanding, current - 1, current) != current)
+            {
+            }
+        }
     }
 }

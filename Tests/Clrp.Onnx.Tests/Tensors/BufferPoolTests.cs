@@ -92,14 +92,22 @@ public sealed class BufferPoolTests
     }
 
     [TestMethod]
-    public void AtMostMaxPerLengthFreeBuffersOfOneLengthAreKept()
+    public void KeepsAsManyFreeBuffersOfALengthAsWereRentedAtOnce()
     {
         var pool = new BufferPool(1L << 30);
-        for (int i = 0; i < BufferPool.MaxPerLength + 3; i++)
+        Tensor[] three = [pool.Rent([Large]), pool.Rent([Large]), pool.Rent([Large])];
+        foreach (Tensor t in three)
+        {
+            pool.Return(t);
+        }
+
+        for (int i = 0; i < 5; i++)
         {
             pool.Return(new Tensor([Large])); // buffers the pool never handed out come back too (operators' own)
         }
 
-        Assert.AreEqual((long)Large * sizeof(float) * BufferPool.MaxPerLength, pool.FreeBytes);
+        Assert.AreEqual((long)Large * sizeof(float) * 3, pool.FreeBytes, "three were rented at once: three are kept");
+        pool.Return(new Tensor([Large + 7]));
+        Assert.AreEqual((long)Large * sizeof(float) * 3, pool.FreeBytes, "a length nobody rents is not kept");
     }
 }
