@@ -20,7 +20,7 @@ internal static class BenchCommand
         var batch = new Option<string>("--batch") { Description = "Batch size of the batched-throughput row.", DefaultValueFactory = _ => "8", HelpName = "N" };
         var topK = new Option<string>("--top-k") { Description = "k of the top-k row (capped at the number of classes).", DefaultValueFactory = _ => "10", HelpName = "K" };
         var runs = new Option<string>("--runs") { Description = "Timed runs per row (after the warm-up runs).", DefaultValueFactory = _ => "5", HelpName = "R" };
-        var warmup = new Option<string>("--warmup") { Description = "Untimed runs before each row's timed runs; the first one's time is reported as the first explanation.", DefaultValueFactory = _ => "8", HelpName = "W" };
+        var warmup = new Option<string>("--warmup") { Description = "Untimed runs before each row's timed runs; the first one's time is reported as the first explanation.", DefaultValueFactory = _ => "4", HelpName = "W" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
         var rules = new Option<string>("--rules") { Description = $"The rule composite of the relevance methods: {string.Join(", ", Clrp.Onnx.Composites.Composites.Names)}.", DefaultValueFactory = _ => "paper", HelpName = "RULES" };
         var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };

@@ -157,10 +157,9 @@ internal static class BenchRunner
         // large model) neither slows this one down nor inflates the peak it reports.
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        // Warm-ups: the first creates kernel sessions and pre-packs weights; the next ones let ONNX Runtime's arenas, the
-        // explainer's buffer pool and the GC heap (still holding the model's load garbage) reach their steady size.
-        // Measured on VGG16, 2 vCPU: with 4 warm-ups the LRP row read 1.3–1.5 s, with 8 it reads 0.69 s, the same as
-        // every later row of that explainer; hence the default of 8.
+        // Warm-ups: the first creates kernel sessions and pre-packs weights; the next ones let ONNX Runtime's arenas and the
+        // explainer's buffer pool reach their steady size (VGG16, 2 vCPU: explanations 1–3 take 4.4, 1.1, 0.8 s, then
+        // 0.65 s for as long as the process runs).
         double first = 0;
         for (int i = 0; i < request.Warmup; i++)
         {
