@@ -76,7 +76,8 @@ rm -f "$pub"/libonnxruntime_providers_cuda.so "$pub"/libonnxruntime_providers_te
 # script appends to LD_LIBRARY_PATH, so the machine's own copies win where it has them.
 mkdir -p "$pub/native-extra"
 for lib in libfontconfig.so.1 libfreetype.so.6 libpng16.so.16 libbrotlidec.so.1 libbrotlicommon.so.1 libexpat.so.1; do
-  src=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
+  # awk reads ldconfig's whole output (no early exit): an early exit would end ldconfig with SIGPIPE under pipefail.
+  src=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found {print $NF; found = 1}')
   [ -n "$src" ] && cp -L "$src" "$pub/native-extra/$lib" || echo "note: $lib not found on this machine; not bundled"
 done
 stage=$work/stage
