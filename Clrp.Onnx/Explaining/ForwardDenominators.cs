@@ -50,7 +50,7 @@ internal sealed class ForwardDenominators
         var byNode = new Dictionary<string, string?[]>(StringComparer.Ordinal);
         var nodes = new List<NodeProto>();
         var initializers = new List<TensorProto>();
-        var derived = new Dictionary<string, string>(StringComparer.Ordinal); // (input, modifier) → value name
+        var derived = new HashSet<string>(StringComparer.Ordinal); // Relu/Neg values already added
         // Outputs that the runtime graph computes with exactly the walk's weights: a Conv left as it is by the canonizers
         // (a BatchNorm folded into the walk's weights is computed unfolded by ORT, which differs in rounding).
         var runtimeConvs = plan.Graph.Model.Graph.Node.Where(n => n.OpType == "Conv" && n.Output.Count > 0)
@@ -147,15 +147,14 @@ internal sealed class ForwardDenominators
         return new ForwardDenominators(byNode, nodes, initializers);
     }
 
-    private static string Derive(string a, string what, List<NodeProto> nodes, Dictionary<string, string> derived, (string Op, string[] Inputs) node)
+    private static string Derive(string a, string what, List<NodeProto> nodes, HashSet<string> derived, (string Op, string[] Inputs) node)
     {
         string key = $"clrp::{what}::{a}";
-        if (!derived.ContainsKey(key))
+        if (derived.Add(key))
         {
             var proto = new NodeProto { OpType = node.Op, Name = key, Output = { key } };
             proto.Input.AddRange(node.Inputs);
             nodes.Add(proto);
-            derived[key] = key;
         }
 
         return key;

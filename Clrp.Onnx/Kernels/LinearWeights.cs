@@ -21,20 +21,22 @@ internal sealed class LinearWeights
     private readonly Lazy<float[]> _transposed;
 
     public LinearWeights(float[] values, int rows, int groups = 1)
-        : this(values.Length, rows, groups)
+        : this(values.Length, rows, groups, new Lazy<float[]>(values))
     {
-        _values = new Lazy<float[]>(values);
     }
 
     private LinearWeights(LinearWeights source, ElementwiseMap map)
-        : this(source.Rows * source.Columns, source.Rows, source.Groups)
+        : this(source.Rows * source.Columns, source.Rows, source.Groups, null)
     {
         Source = source;
         Map = map;
-        _values = new Lazy<float[]>(Materialize, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    private LinearWeights(int length, int rows, int groups)
+    /// <param name="length">Rows · Columns.</param>
+    /// <param name="rows">Output units.</param>
+    /// <param name="groups">Groups.</param>
+    /// <param name="values">The values, or null for derived weights (computed from Source on first use).</param>
+    private LinearWeights(int length, int rows, int groups, Lazy<float[]>? values)
     {
         if (rows <= 0 || groups <= 0 || rows % groups != 0 || length % rows != 0)
         {
@@ -44,7 +46,7 @@ internal sealed class LinearWeights
         Rows = rows;
         Groups = groups;
         Columns = length / rows;
-        _values = null!; // set by the calling constructor
+        _values = values ?? new Lazy<float[]>(Materialize, LazyThreadSafetyMode.ExecutionAndPublication);
         _transposed = new Lazy<float[]>(Transpose, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -73,17 +75,7 @@ internal sealed class LinearWeights
     public static LinearWeights Derived(LinearWeights source, ElementwiseMap map) => new(source, map);
 
     /// <summary>Row <paramref name="row"/> of these weights, mapped on the fly into <paramref name="destination"/> when derived and not materialised.</summary>
-    public ReadOnlySpan<float> RowOf(int row, Span<float> destination)
-    {
-        if (Source is null || _values.IsValueCreated)
-        {
-            return Values.AsSpan(row * Columns, Columns);
-        }
-
-        Span<float> mapped = destination[..Columns];
-        Map!(Source.RowOf(row, mapped), mapped);
-        return mapped;
-    }
+    public ReadOnlySpan<float> RowOf(int row, Span<float> destination) => Slice(row, 0, Columns, destination);
 
     /// <summary>Columns [<paramref name="start"/>, start + length) of row <paramref name="row"/>, mapped on the fly like <see cref="RowOf"/>.</summary>
     public ReadOnlySpan<float> Slice(int row, int start, int length, Span<float> destination)
