@@ -55,6 +55,14 @@ public sealed class ClrpExplainOptions
     /// <summary>Which class(es) each row is explained for. Default: <see cref="ExplainTarget.Predicted"/>.</summary>
     public ExplainTarget Target { get; set; } = ExplainTarget.Predicted;
 
+    /// <summary>
+    /// The model's class names, in the order of its outputs. A key-typed target column whose key values are text
+    /// (e.g. <c>MapValueToKey</c> over "cat", "dog") is explained as the class of the same name. Set for you when
+    /// <c>AppendExplain()</c> composes an ML.NET head (the label's key values). Default: null (key values must then be
+    /// class indices).
+    /// </summary>
+    public string[]? ClassNames { get; set; }
+
     /// <summary>The model tensor to explain when it is not the logits. Default: null = the logits.</summary>
     public string? OutputTensorName { get; set; }
 
@@ -96,6 +104,7 @@ public sealed class ClrpExplainOptions
         copy.Std = (float[]?)Std?.Clone();
         copy.Low = (float[]?)Low?.Clone();
         copy.High = (float[]?)High?.Clone();
+        copy.ClassNames = (string[]?)ClassNames?.Clone();
         return copy;
     }
 }

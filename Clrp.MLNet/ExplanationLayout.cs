@@ -45,6 +45,9 @@ internal sealed class ExplanationLayout
     /// <summary>K, the length of the explained tensor (logits).</summary>
     public int Classes { get; }
 
+    /// <summary>The model's class names in order (<see cref="ClrpExplainOptions.ClassNames"/>), or null when unknown.</summary>
+    public IReadOnlyList<string>? ClassNames => Options.ClassNames;
+
     /// <summary>k, the classes explained per row.</summary>
     public int PerRow { get; }
 
