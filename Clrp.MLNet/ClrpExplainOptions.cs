@@ -66,6 +66,14 @@ public sealed class ClrpExplainOptions
     /// <summary>The model tensor to explain when it is not the logits. Default: null = the logits.</summary>
     public string? OutputTensorName { get; set; }
 
+    /// <summary>
+    /// Also add the column <c>ApplyOnnxModel</c> would add for the explained output (named after the ONNX output, e.g.
+    /// the Softmax probabilities), computed from the explainer's own forward pass, so that the explainer replaces
+    /// <c>ApplyOnnxModel</c> and the model runs once per row. Set by <c>ml.Transforms.ExplainOnnxModel</c> and by
+    /// <c>AppendExplain()</c> when it replaces an <c>ApplyOnnxModel</c> step. Default: false.
+    /// </summary>
+    public bool AddModelOutputColumn { get; set; }
+
     /// <summary>Output column: the method's map, float vector [C,H,W] ([k,C,H,W] for top-k). Default: "Relevance".</summary>
     public string RelevanceColumnName { get; set; } = "Relevance";
 

@@ -59,6 +59,12 @@ internal static class KeyClassMap
         return map;
     }
 
+    /// <summary>The key values of <paramref name="column"/> as text, or null when it has none.</summary>
+    public static string[]? KeyValueTexts(DataViewSchema.Column column) =>
+        column.Type is KeyDataViewType && column.Annotations.Schema.GetColumnOrNull(KeyValues) is { Type: VectorDataViewType valueType }
+            ? ReadKeyValues(column, valueType.ItemType)
+            : null;
+
     /// <summary>The class a key value names, or −1.</summary>
     private static int ClassOf(string value, IReadOnlyList<string>? names, int classes)
     {
