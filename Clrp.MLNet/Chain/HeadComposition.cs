@@ -123,8 +123,7 @@ internal sealed class HeadComposition
     }
 
     /// <summary>True when the step from <paramref name="before"/> to <paramref name="after"/> writes <paramref name="column"/>.</summary>
-    private static bool Writes(IDataView before, IDataView after, string column) =>
-        after.Schema.GetColumnOrNull(column) is { } here && (before.Schema.GetColumnOrNull(column) is not { } was || was.Index != here.Index);
+    private static bool Writes(IDataView before, IDataView after, string column) => PixelBounds.Writes(before.Schema, after.Schema, column);
 
     private static string InputOf(ITransformer part, string column) =>
         (MlNetAccess.ReadColumnPairs(part) ?? throw new InvalidOptionsException($"AppendExplain(): this ML.NET version hides which column {part.GetType().Name} reads, so the head cannot be composed."))

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace Clrp.MLNet.Chain;
 
@@ -16,7 +17,7 @@ internal static class PixelBounds
         // A chain of a few hundred steps at most; the bound only guards against a view that is its own source.
         for (int step = 0; current is not null && step < 10_000; step++)
         {
-            if (current.Schema.GetColumnOrNull(column) is not { } here)
+            if (current.Schema.GetColumnOrNull(column) is null)
             {
                 return null;
             }
@@ -27,9 +28,7 @@ internal static class PixelBounds
                 return null;
             }
 
-            // A step that writes a column appends it, so the column's index differs from the source's (or the source lacks it).
-            bool written = source.Schema.GetColumnOrNull(column) is not { } before || before.Index != here.Index;
-            if (written)
+            if (Writes(source.Schema, current.Schema, column))
             {
                 return transformer is not null && MlNetAccess.ReadPixels(transformer)?.FirstOrDefault(c => c.Name == column) is { AsFloats: true } pixels
                     ? Range(pixels.Offset, pixels.Scale)
@@ -41,6 +40,14 @@ internal static class PixelBounds
 
         return null;
     }
+
+    /// <summary>
+    /// True when the step from <paramref name="before"/> to <paramref name="after"/> writes <paramref name="column"/>: a
+    /// step that writes a column adds one of that name (the old one stays, hidden), so there are more of that name after it.
+    /// Indices cannot tell: ML.NET inserts a new column next to the one it hides, shifting the columns behind it.
+    /// </summary>
+    public static bool Writes(DataViewSchema before, DataViewSchema after, string column) =>
+        after.Count(c => c.Name == column) > before.Count(c => c.Name == column);
 
     /// <summary>The image of [0, 255] under <c>(x − offset)·scale</c>, ordered.</summary>
     public static (float Low, float High) Range(float offset, float scale)
