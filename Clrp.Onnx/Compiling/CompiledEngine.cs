@@ -39,7 +39,8 @@ internal sealed class CompiledEngine : IExplanationEngine
     public static CompiledEngine Open(CompiledGraph graph, Device device, Action<string>? log, string source, bool batchFixedToOne)
     {
         (InferenceSession session, string provider) = OrtSessionFactory.Create(graph.Model, device, source, log);
-        return new CompiledEngine(session, provider, graph, source, batchFixedToOne);
+        // ONNX Runtime holds the graph now; the serialized copy (the size of the model) is not kept.
+        return new CompiledEngine(session, provider, graph with { Model = [] }, source, batchFixedToOne);
     }
 
     public Explanation Explain(Tensor batch, Target target)
