@@ -17,7 +17,7 @@ internal static class OrtSessionFactory
     /// (e.g. a failed CUDA load) off stderr; the factory reports what matters in one line instead. When the
     /// host already created one (ML.NET, or a plain InferenceSession opened first), that one is used as it is.
     /// </summary>
-    private static void EnsureEnvironment()
+    internal static void EnsureEnvironment()
     {
         if (OrtEnv.IsCreated)
         {
