@@ -30,8 +30,16 @@ public sealed class ShapeProbeTests
             using ExplanationPlan plan = ExplanationPlan.Build(graph, null, CompositePresets.Paper(), strict: true);
             int[] image = ShapeProbe.DeclaredImageShape(plan.Input) ?? [3, 48, 192]; // the OCR classifier's width is free
             Dictionary<string, int[]>? inferred = ShapeProbe.Infer(plan.Original, plan.Input, image, plan.ProbedValues);
-            Assert.IsNotNull(inferred, $"{model}: ONNX Runtime's inference left a dimension open");
             Dictionary<string, int[]> measured = ShapeProbe.Measure(plan.Original, plan.Input, image, plan.ProbedValues);
+            if (model.StartsWith("ch_ppocr", StringComparison.Ordinal))
+            {
+                // Its Reshape target is computed from the input's shape (Shape → Slice → Concat): inference leaves the
+                // dimension open, and the probe runs the model instead.
+                Assert.IsNull(inferred, $"{model}: expected an open dimension");
+                inferred = ShapeProbe.Run(plan.Original, plan.Input, image, plan.ProbedValues);
+            }
+
+            Assert.IsNotNull(inferred, $"{model}: ONNX Runtime's inference left a dimension open");
             Assert.HasCount(measured.Count, inferred, $"{model}: values");
             foreach ((string name, int[] shape) in measured)
             {
