@@ -33,11 +33,19 @@ public sealed class ClrpExplainer : IDisposable
     private readonly string _source;
     private readonly IReadOnlyList<NodeReport> _report;
     private readonly IReadOnlyList<string> _probed;
+    private readonly LoadTimes _times;
+    private readonly string _modelPath;
+    private readonly string _signature;
+    private readonly GraphCache? _cache;
     private int _fallbackLogged;
     private bool _disposed;
 
-    private ClrpExplainer(string modelPath, ExplanationPlan plan, ExplainerOptions options, Composite composite)
+    private ClrpExplainer(string modelPath, ExplanationPlan plan, ExplainerOptions options, Composite composite, LoadTimes times)
     {
+        _times = times;
+        _modelPath = modelPath;
+        _signature = CompileSignature.Of(plan, options.Method, options.DualSeed, composite, options.Bounds);
+        _cache = options.CacheDirectory is { Length: > 0 } dir ? new GraphCache(dir) : null;
         _planSource = new PlanSource(modelPath, plan, options.OutputName, composite);
         _options = options;
         _composite = composite;
@@ -50,7 +58,7 @@ public sealed class ClrpExplainer : IDisposable
         _managed = new Lazy<ManagedEngine>(() =>
         {
             Dictionary<string, int[]>? shapes = _declaredShape is null ? null : ShapesFor(_declaredShape);
-            return ManagedEngine.Create(_planSource.Pin(), _options, _composite, shapes);
+            return _times.Time("managed engine", () => ManagedEngine.Create(_planSource.Pin(), _options, _composite, shapes));
         });
     }
 
@@ -69,6 +77,9 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>"compiled" or "managed": the engine explaining inputs of the model's declared size ("pending" until the first explanation of a model with a free input size).</summary>
     public string Engine => DefaultEngine?.Name ?? "pending";
 
+    /// <summary>Where preparing this explainer's engines took its time, phase by phase (reading, planning, compiling, sessions).</summary>
+    public IReadOnlyList<LoadPhase> LoadTimes => _times.Phases;
+
     /// <summary>Per node: its rule, "propagates", "constant", … (what <c>clrp info</c> prints).</summary>
     public IReadOnlyList<NodeReport> Nodes => _report;
 
@@ -83,10 +94,11 @@ public sealed class ClrpExplainer : IDisposable
     public static ClrpExplainer Load(string modelPath, ExplainerOptions? options = null)
     {
         options ??= new ExplainerOptions();
-        OnnxGraph graph = OnnxModelReader.Read(modelPath);
+        var times = new LoadTimes();
+        OnnxGraph graph = times.Time("read", () => OnnxModelReader.Read(modelPath));
         Composite composite = options.EffectiveRules;
-        ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
-        var explainer = new ClrpExplainer(modelPath, plan, options, composite);
+        ExplanationPlan plan = times.Time("plan", () => ExplanationPlan.Build(graph, options.OutputName, composite, strict: true));
+        var explainer = new ClrpExplainer(modelPath, plan, options, composite, times);
         try
         {
             explainer.CheckMethod(plan, modelPath);
@@ -158,7 +170,7 @@ public sealed class ClrpExplainer : IDisposable
         {
             Method = options.Method, Rules = options.Rules, Bounds = options.Bounds, DualSeed = options.DualSeed, OutputName = options.OutputName,
             Log = options.Log, Engine = ExplainerEngine.Compiled,
-        }, composite);
+        }, composite, new LoadTimes());
         explainer.CheckMethod(plan, modelPath);
         int[] shape = imageShape ?? explainer._declaredShape
             ?? throw new InvalidOptionsException($"'{plan.Input.Name}' has a free size {plan.Input.ShapeText}; give the per-image input size to export for (--size).");
@@ -207,10 +219,22 @@ public sealed class ClrpExplainer : IDisposable
     {
         try
         {
+            bool batchFixedToOne = _input.Dimensions is { Count: > 0 } d && d[0] == 1;
+            string? key = _cache is null ? null : _times.Time("cache key", () => _cache.Key(_modelPath, _signature + $"k={k};shape={Tensor.FormatShape(imageShape)}"));
+            if (key is not null && _cache!.TryGet(key, out string path, out string? optimized, out CachedGraphInfo info))
+            {
+                var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape);
+                var cached = new CompiledGraph([], request, new SeedBatch(info.TargetsPerImage, info.RowsPerImage, info.ExplicitDuals), info.Classes, info.InputName, info.Nodes);
+                SessionInput input = !_options.Device.IsCuda && optimized is not null ? new SessionInput(null, optimized, PreOptimized: true) : new SessionInput(null, path);
+                _planSource.Release();
+                return _times.Time("session (cached)", () => CompiledEngine.Open(cached, _options.Device, _options.Log, _source, batchFixedToOne, input));
+            }
+
             CompiledGraph graph = Compile(imageShape, k);
             // The graph now lives in ONNX Runtime: the protobuf and the decoded weights are not needed until the next compile.
             _planSource.Release();
-            return CompiledEngine.Open(graph, _options.Device, _options.Log, _source, _input.Dimensions is { Count: > 0 } d && d[0] == 1);
+            string? saveOptimized = key is null ? null : _cache!.Put(key, graph, cpu: !_options.Device.IsCuda);
+            return _times.Time("session", () => OpenSavingOptimized(graph, batchFixedToOne, saveOptimized));
         }
         catch (Exception e) when (_options.Engine == ExplainerEngine.Auto && e is CompilationException or ShapeProbeException)
         {
@@ -223,13 +247,46 @@ public sealed class ClrpExplainer : IDisposable
         }
     }
 
+    /// <summary>Opens the compiled graph; with a cache, ONNX Runtime writes its optimised graph beside it (moved in place once complete).</summary>
+    private CompiledEngine OpenSavingOptimized(CompiledGraph graph, bool batchFixedToOne, string? saveOptimized)
+    {
+        string? temp = saveOptimized is null ? null : saveOptimized + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            CompiledEngine engine;
+            try
+            {
+                engine = CompiledEngine.Open(graph, _options.Device, _options.Log, _source, batchFixedToOne, new SessionInput(graph.Model, null, temp));
+            }
+            catch (ModelLoadException) when (temp is not null)
+            {
+                // ONNX Runtime could not write its optimised graph (e.g. over protobuf's 2 GB): open without keeping it.
+                engine = CompiledEngine.Open(graph, _options.Device, _options.Log, _source, batchFixedToOne);
+            }
+
+            if (temp is not null && File.Exists(temp))
+            {
+                File.Move(temp, saveOptimized!, overwrite: true);
+            }
+
+            return engine;
+        }
+        finally
+        {
+            if (temp is not null && File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
     private CompiledGraph Compile(int[] imageShape, int k)
     {
         try
         {
             Dictionary<string, int[]> shapes = ShapesFor(imageShape);
             var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape);
-            return _planSource.Use(plan => ExplainerCompiler.Compile(plan, request, shapes));
+            return _times.Time("compile", () => _planSource.Use(plan => ExplainerCompiler.Compile(plan, request, shapes)));
         }
         catch (ShapeProbeException e) when (_options.Engine != ExplainerEngine.Auto)
         {
@@ -240,7 +297,7 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>The per-image shapes of every value the walk reads, for one input size (probed once).</summary>
     private Dictionary<string, int[]> ShapesFor(int[] imageShape) =>
         _shapes.GetOrAdd(Tensor.FormatShape(imageShape), _ => new Lazy<Dictionary<string, int[]>>(
-            () => _planSource.Use(plan => ShapeProbe.Run(plan.Original, plan.Input, imageShape, _probed)), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+            () => _times.Time("shapes", () => _planSource.Use(plan => ShapeProbe.Run(plan.Original, plan.Input, imageShape, _probed))), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     private Tensor ValidateInput(Tensor input)
     {
