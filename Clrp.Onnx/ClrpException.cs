@@ -106,3 +106,12 @@ public sealed class CompilationException : ClrpException
 
     public CompilationException(string message, Exception inner) : base(message, inner) { }
 }
+
+/// <summary>
+/// The rules produced ±Inf or NaN relevance for this input: a rule's denominators vanished along the way (the γ and ε rules
+/// with a tiny stabiliser on signed activations can). The message names the model, method and rules; the map is not returned.
+/// </summary>
+public sealed class NonFiniteRelevanceException : ClrpException
+{
+    public NonFiniteRelevanceException(string message) : base(message) { }
+}

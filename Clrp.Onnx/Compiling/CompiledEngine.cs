@@ -158,6 +158,7 @@ internal sealed class CompiledEngine : IExplanationEngine
         }
 
         string rules = method.IsGradient() ? "gradient" : _graph.Request.Composite.Name;
+        ExplainerChecks.ValidateRelevance(outputs[CompiledNames.Relevance], _source, method, rules);
         return new Explanation(method, rules, outputs[CompiledNames.Relevance], logits, targets, k,
             contrastive ? outputs[CompiledNames.TargetRelevance] : null,
             contrastive ? outputs[CompiledNames.DualRelevance] : null,

@@ -60,7 +60,8 @@ internal static class ExplainerCompiler
             throw new InvalidGraphException($"{plan.Graph.Source}: the explained output '{plan.Logits}' has shape [N,{string.Join(',', logitsRow)}]; expected class scores [N,K] (or [N,K,1,1]). Use --output to name another tensor.");
         }
 
-        SeedBatch layout = SeedBatch.Compiled(request.Method, request.TargetsPerImage);
+        bool nonNegativeRules = plan.Rules.Values.All(r => r is ZPlusRule or ZBoxRule or FlatRule or WSquareRule);
+        SeedBatch layout = SeedBatch.Compiled(request.Method, request.TargetsPerImage, nonNegativeRules);
         var emitter = new OnnxEmitter(plan.Opset, plan.ModelValueNames.Concat(OutputNames(request.Method)).Append(CompiledNames.Targets));
         string logits2d = emitter.Reshape(plan.Logits, -1, classes);
         EmittedSeeds seeds = SeedEmission.Emit(emitter, logits2d, CompiledNames.Targets, classes, request.Method, request.DualSeed, layout);

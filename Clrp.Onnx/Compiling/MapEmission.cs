@@ -41,7 +41,7 @@ internal static class MapEmission
                 string map = e.Node("Mul", [target, e.Reshape(input, [-1, 1, .. rowDims])]);
                 return new EmittedMaps(map, Heatmap(e, map, rank), Flat(targetSums), null, null, null);
             case ExplainMethod.Clrp1 or ExplainMethod.Clrp2:
-                string dual = method == ExplainMethod.Clrp2 ? e.Slice(perImage, [k], [2 * k], [1]) : Clrp1Dual(e, perImage, target, seeds, classes, dualSeed, k, rank);
+                string dual = layout.ExplicitDuals ? e.Slice(perImage, [k], [2 * k], [1]) : Clrp1Dual(e, perImage, target, seeds, classes, dualSeed, k, rank);
                 string dualSums = Sum(e, dual, rowAxes);
                 string signed = e.Node("Sub", [e.Node("Div", [target, Normaliser(e, targetSums)]), e.Node("Div", [dual, Normaliser(e, dualSums)])]);
                 string contrast = e.Node("Relu", [signed]);

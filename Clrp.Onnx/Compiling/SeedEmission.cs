@@ -17,8 +17,8 @@ internal sealed record EmittedSeeds(string Rows, string Classes, string OneHot, 
 /// <summary>
 /// Emits target resolution and seed construction. Targets: c ≥ 0 is class c, −r the class ranked r by the logits (TopK,
 /// ties to the lower index). Seeds per method: LRP, CLRP targets and CLRP2 duals <c>e_j·|z_j|</c>; gradients <c>e_j</c>;
-/// SGLRP <c>p_j(e_j − p)</c>; CLRP1 one shared extra row per image, all ones (uniform dual) or |z| (logits dual), from which
-/// the duals are combined after the walk (<see cref="SeedBatch.Compiled"/>).
+/// SGLRP <c>p_j(e_j − p)</c>; CLRP1 with one target its explicit dual, with k targets one shared extra row per image, all
+/// ones (uniform dual) or |z| (logits dual), from which the duals are combined after the walk (<see cref="SeedBatch.Compiled"/>).
 /// </summary>
 internal static class SeedEmission
 {
@@ -42,7 +42,17 @@ internal static class SeedEmission
         string all = targetSeeds;
         string? dualSums = null;
         string targetSums = e.Reduce("ReduceSum", targetSeeds, [2], keepDims: false);
-        if (method == ExplainMethod.Clrp1)
+        if (method == ExplainMethod.Clrp1 && layout.ExplicitDuals)
+        {
+            // Explicit duals: |z_j|/(K − 1) (or |z_c|) on every other class than the target's.
+            string others = e.Node("Sub", [e.Scalar(1f), oneHot]);
+            string dualSeeds = dualSeed == DualSeed.Uniform
+                ? e.Node("Div", [e.Node("Mul", [others, magnitude]), e.Scalar(classes - 1)])
+                : e.Node("Mul", [others, e.Node("Abs", [logits3])]);
+            all = e.Node("Concat", [targetSeeds, dualSeeds], OnnxEmitter.Int("axis", 1));
+            dualSums = e.Reduce("ReduceSum", dualSeeds, [2], keepDims: false);
+        }
+        else if (method == ExplainMethod.Clrp1)
         {
             // One shared row: M·1 (uniform dual) or M·|z| (logits dual).
             string absLogits = e.Node("Abs", [logits3]);

@@ -77,31 +77,7 @@ internal sealed class ActivationCapture : IDisposable
         return stacked;
     }
 
-    private Dictionary<string, Tensor> RunOnce(Tensor input, BufferPool? pool)
-    {
-        long[] shape = Array.ConvertAll(input.Shape, d => (long)d);
-        using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, shape);
-        using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_inputName], [inputValue], _outputNames);
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        int index = 0;
-        foreach (OrtValue value in outputs)
-        {
-            string name = _outputNames[index++];
-            OrtTensorTypeAndShapeInfo info = value.GetTensorTypeAndShape();
-            if (info.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
-            {
-                throw new InvalidGraphException($"value '{name}' is {info.ElementDataType}, not float32; ClrpMl explains float32 graphs.");
-            }
-
-            int[] dims = Array.ConvertAll(info.Shape, d => checked((int)d));
-            Tensor copy = pool?.Rent(dims, clear: false) ?? new Tensor(dims);
-            value.GetTensorDataAsSpan<float>().CopyTo(copy.Data);
-            result[name] = copy;
-        }
-
-        return result;
-    }
+    private Dictionary<string, Tensor> RunOnce(Tensor input, BufferPool? pool) => OrtRun.RunAndCopy(_session, _inputName, input, _outputNames, pool);
 
     /// <summary>
     /// <paramref name="model"/> serialized with <paramref name="values"/> added as graph outputs. The outputs are added

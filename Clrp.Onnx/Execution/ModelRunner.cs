@@ -13,11 +13,11 @@ public sealed class ModelRunner : IDisposable
     private readonly string _inputName;
     private readonly string _outputName;
 
-    private ModelRunner(InferenceSession session, string provider)
+    private ModelRunner(InferenceSession session, string provider, string inputName)
     {
         _session = session;
         Provider = provider;
-        _inputName = session.InputMetadata.Keys.First();
+        _inputName = inputName;
         _outputName = session.OutputMetadata.Keys.First();
     }
 
@@ -27,21 +27,17 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Opens <paramref name="modelPath"/> on <paramref name="device"/> (CUDA falls back as <see cref="Device.FallbackToCpu"/> says).</summary>
     public static ModelRunner Open(string modelPath, Device device, Action<string>? log = null)
     {
-        Graph.OnnxModelReader.Read(modelPath); // same validation and messages as the explainer
-        (InferenceSession session, string provider) = OrtSessionFactory.Create(File.ReadAllBytes(modelPath), device, modelPath, log);
-        return new ModelRunner(session, provider);
+        // Same validation, messages and choice of the image input as the explainer.
+        string input = Graph.ImageInput.Find(Graph.OnnxModelReader.Read(modelPath)).Name;
+        (InferenceSession session, string provider) = OrtSessionFactory.Create(new SessionInput(null, modelPath), device, modelPath, log);
+        return new ModelRunner(session, provider, input);
     }
 
     /// <summary>Runs <paramref name="input"/> and returns the first graph output.</summary>
     public Tensor Run(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        using OrtValue value = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
-        using var options = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(options, [_inputName], [value], [_outputName]);
-        OrtValue output = outputs[0];
-        int[] shape = Array.ConvertAll(output.GetTensorTypeAndShape().Shape, d => checked((int)d));
-        return new Tensor(output.GetTensorDataAsSpan<float>().ToArray(), shape);
+        return OrtRun.RunAndCopy(_session, _inputName, input, [_outputName])[_outputName];
     }
 
     public void Dispose() => _session.Dispose();

@@ -37,8 +37,7 @@ public sealed class ValueRunner : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(valueName);
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
-        ValueInfo input = graph.Inputs.FirstOrDefault(i => i.ElementType == ValueInfo.Float)
-            ?? throw new InvalidGraphException($"{graph.Source}: the graph has no float32 input to feed.");
+        ValueInfo input = ImageInput.Find(graph);
         if (graph.Producer(valueName) is null)
         {
             throw new InvalidGraphException($"{graph.Source}: no node produces '{valueName}'; name a value of the graph.");

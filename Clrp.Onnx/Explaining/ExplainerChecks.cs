@@ -23,6 +23,16 @@ internal static class ExplainerChecks
         return logits.RowLength;
     }
 
+    /// <summary>Throws <see cref="NonFiniteRelevanceException"/> when the final map holds ±Inf or NaN.</summary>
+    public static void ValidateRelevance(Tensor map, string source, ExplainMethod method, string rules)
+    {
+        if (!map.AllFinite())
+        {
+            int bad = Array.FindIndex(map.Data, v => !float.IsFinite(v));
+            throw new NonFiniteRelevanceException($"{source}: {method.ToName()} with rules '{rules}' gave non-finite relevance ({map.Data[bad]} at flat index {bad} of {map.ShapeText}) for this input: a rule's denominators vanished on the way back (γ or ε with a tiny stabiliser on signed activations can); try the paper or epsilon-plus rules, or a larger stabiliser.");
+        }
+    }
+
     /// <summary>The k classes of every image (image-major), validated against [0, K).</summary>
     public static int[] ResolveTargets(Target target, Tensor logits2d, int n)
     {

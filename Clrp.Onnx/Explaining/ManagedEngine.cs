@@ -193,6 +193,7 @@ internal sealed class ManagedEngine : IExplanationEngine
         }
 
         string rules = _options.Method.IsGradient() ? "gradient" : _composite.Name;
+        ExplainerChecks.ValidateRelevance(final, _plan.Graph.Source, _options.Method, rules);
         return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider)
         {
             Engine = Name,

@@ -71,16 +71,9 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
 
     private static Tensor Run(InferenceSession session, Tensor input, int[] perSampleOutput, BufferPool? pool)
     {
-        int batch = input.Shape[0];
-        int[] shape = [batch, .. perSampleOutput];
+        int[] shape = [input.Shape[0], .. perSampleOutput];
         Tensor result = pool?.Rent(shape) ?? new Tensor(shape);
-        long[] inShape = Array.ConvertAll(input.Shape, d => (long)d);
-        long[] outShape = Array.ConvertAll(result.Shape, d => (long)d);
-        // Both buffers are bound in place: ORT reads the input and writes the result without extra copies.
-        using OrtValue inValue = OrtValue.CreateTensorValueFromMemory(input.Data, inShape);
-        using OrtValue outValue = OrtValue.CreateTensorValueFromMemory(result.Data, outShape);
-        using var options = new RunOptions();
-        session.Run(options, ["X"], [inValue], ["Y"], [outValue]);
+        OrtRun.RunInPlace(session, input, result);
         return result;
     }
 

@@ -107,7 +107,7 @@ internal sealed class ExplanationPlan : IDisposable
         // Constants first (weights behind Cast/Transpose become visible to the folds); BatchNorm folds before
         // FuseMatMulAdd, so every Gemm FoldBatchNormDense sees is an exported (2-D) one.
         OnnxGraph graph = FuseMatMulAdd.Apply(FoldBatchNormDense.Apply(FoldBatchNorm.Apply(FoldConstants.Apply(RemovePassThrough.Apply(original)))));
-        ValueInfo input = FindImageInput(graph);
+        ValueInfo input = ImageInput.Find(graph);
         string explained = outputName ?? graph.Outputs[0].Name;
         if (graph.Producer(explained) is null)
         {
@@ -192,33 +192,6 @@ internal sealed class ExplanationPlan : IDisposable
         "MatMul" => "fused with the following Add into a Gemm",
         _ => "constant, folded before the walk (no relevance)",
     };
-
-    private static ValueInfo FindImageInput(OnnxGraph graph)
-    {
-        if (graph.Inputs.Count == 0)
-        {
-            throw new InvalidGraphException($"{graph.Source}: the graph has no input (every input is an initializer).");
-        }
-
-        var floats = graph.Inputs.Where(i => i.ElementType == ValueInfo.Float).ToList();
-        if (floats.Count == 0)
-        {
-            throw new InvalidGraphException($"{graph.Source}: the graph has no float32 input; found {string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}' ({i.ElementTypeName})"))}. ClrpMl explains models fed float32 tensors.");
-        }
-
-        if (graph.Inputs.Count > 1)
-        {
-            throw new InvalidGraphException($"{graph.Source}: the graph has {graph.Inputs.Count} inputs ({string.Join(", ", graph.Inputs.Select(i => $"'{i.Name}'"))}); ClrpMl explains models with one image input.");
-        }
-
-        ValueInfo input = floats[0];
-        if (input.Dimensions is { Count: < 2 })
-        {
-            throw new InvalidGraphException($"{graph.Source}: input '{input.Name}' has shape {input.ShapeText}; expected a batch axis and at least one feature axis, e.g. [N,C,H,W].");
-        }
-
-        return input;
-    }
 
     /// <summary>The logits: the input of a Softmax/LogSoftmax producing <paramref name="output"/> (looking through reshapes), else the output itself.</summary>
     private static string StepBackOverSoftmax(OnnxGraph graph, string output)

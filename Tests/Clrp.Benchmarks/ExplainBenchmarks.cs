@@ -6,8 +6,9 @@ using Clrp.Onnx.Tensors;
 namespace Clrp.Benchmarks;
 
 /// <summary>
-/// End to end on the committed fashion-vgg model (28×28, 0.9 MB): the plain ORT forward pass against one explanation
-/// per method, one class, and LRP for the top-10 classes and for a batch of 8 (per call, i.e. 8 images).
+/// End to end on the committed fashion-vgg model (28×28, 0.9 MB), for each engine (the compiled ONNX graph and the managed
+/// walk): the plain ORT forward pass against one explanation per method, one class, and LRP and CLRP1 for the top-10
+/// classes and LRP for a batch of 8 (per call, i.e. 8 images).
 /// </summary>
 [MemoryDiagnoser]
 [ShortRunJob]
@@ -15,6 +16,10 @@ public class ExplainBenchmarks
 {
     private ModelRunner _forward = null!;
     private Dictionary<ExplainMethod, ClrpExplainer> _explainers = null!;
+
+    /// <summary>The engine under test.</summary>
+    [Params(ExplainerEngine.Compiled, ExplainerEngine.Managed)]
+    public ExplainerEngine Engine { get; set; }
     private Tensor _one = null!;
     private Tensor _eight = null!;
 
@@ -31,7 +36,7 @@ public class ExplainBenchmarks
 
         _eight = new Tensor(data, [8, .. _one.Shape[1..]]);
         _forward = ModelRunner.Open(model, Device.Cpu);
-        _explainers = Enum.GetValues<ExplainMethod>().ToDictionary(m => m, m => ClrpExplainer.Load(model, new ExplainerOptions { Method = m }));
+        _explainers = Enum.GetValues<ExplainMethod>().ToDictionary(m => m, m => ClrpExplainer.Load(model, new ExplainerOptions { Method = m, Engine = Engine }));
     }
 
     [GlobalCleanup]
@@ -57,6 +62,9 @@ public class ExplainBenchmarks
 
     [Benchmark]
     public Explanation LrpTop10() => _explainers[ExplainMethod.Lrp].Explain(_one, Target.TopK(10));
+
+    [Benchmark]
+    public Explanation Clrp1Top10() => _explainers[ExplainMethod.Clrp1].Explain(_one, Target.TopK(10));
 
     [Benchmark]
     public Explanation LrpBatch8() => _explainers[ExplainMethod.Lrp].Explain(_eight);

@@ -28,4 +28,17 @@ public sealed class CompiledParityTests
             TestContext.WriteLine(line);
         }
     }
+
+    [TestMethod]
+    [DataRow("fashion-vgg.onnx", 1, 28, 28)]
+    [DataRow("fashion-pair-resnet.onnx", 1, 64, 64)]
+    public void Compiled_equals_managed_explaining_one_class(string model, int c, int h, int w)
+    {
+        // One class per image: CLRP1 walks its explicit dual in both engines (the shared row is for k ≥ 2).
+        Tensor input = ParityHarness.RandomInput(model.Length + 1, 2, c, h, w);
+        foreach (string line in ParityHarness.AssertParity(TestPaths.Model(model), input, model + " top-1", ["paper", "epsilon-gamma-box"], topK: 1))
+        {
+            TestContext.WriteLine(line);
+        }
+    }
 }

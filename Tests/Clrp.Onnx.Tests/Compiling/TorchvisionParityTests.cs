@@ -5,8 +5,10 @@ using Clrp.Onnx.Tests.Support;
 namespace Clrp.Onnx.Tests.Compiling;
 
 /// <summary>
-/// Compiled engine against the managed walk on every torchvision graph (filled with seeded weights, BatchNorm kept and
-/// folded by the exporter), every method × composite, top-2 of one image at the size each graph was exported for.
+/// Compiled engine against the managed walk on every torchvision graph, filled with seeded weights: on the exporter's
+/// BN-folded graph (and SqueezeNet, which has none) every method × composite; on the graph with BatchNorm kept — which the
+/// explainer folds itself, the same for every composite — every method with the paper rules. Top-2 of one image at the
+/// size each graph was exported for.
 /// </summary>
 [TestClass]
 public sealed class TorchvisionParityTests
@@ -26,7 +28,8 @@ public sealed class TorchvisionParityTests
         {
             int[] image = Clrp.Onnx.Explaining.ClrpExplainer.Inspect(path).Input.Dimensions!.Skip(1).Select(d => checked((int)d!.Value)).ToArray();
             Tensor input = ParityHarness.RandomInput(file.Length, 1, image);
-            foreach (string line in ParityHarness.AssertParity(path, input, file))
+            string[] composites = file.EndsWith("-bn.onnx", StringComparison.Ordinal) ? ["paper"] : [.. Composites.Composites.Names];
+            foreach (string line in ParityHarness.AssertParityShared(path, input, file, composites, ParityHarness.Methods))
             {
                 TestContext.WriteLine(line);
             }

@@ -1,0 +1,46 @@
+using Clrp.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Clrp.Onnx.Execution;
+
+/// <summary>
+/// The two ways ClrpMl runs an ONNX Runtime session on managed tensors, in one place: run and copy the outputs into
+/// managed tensors (captures, plain forward passes), or run into tensors allocated beforehand (kernels whose output size
+/// is known). Native values are disposed before returning.
+/// </summary>
+internal static class OrtRun
+{
+    /// <summary>Runs <paramref name="session"/> on <paramref name="input"/> and copies <paramref name="outputs"/> into managed tensors (from <paramref name="pool"/> when given).</summary>
+    /// <exception cref="InvalidGraphException">An output is not float32.</exception>
+    public static Dictionary<string, Tensor> RunAndCopy(InferenceSession session, string inputName, Tensor input, IReadOnlyList<string> outputs, BufferPool? pool = null)
+    {
+        using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> values = session.Run(runOptions, [inputName], [inputValue], outputs);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < outputs.Count; i++)
+        {
+            OrtTensorTypeAndShapeInfo info = values[i].GetTensorTypeAndShape();
+            if (info.ElementDataType != Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float)
+            {
+                throw new InvalidGraphException($"value '{outputs[i]}' is {info.ElementDataType}, not float32; ClrpMl explains float32 graphs.");
+            }
+
+            int[] dims = Array.ConvertAll(info.Shape, d => checked((int)d));
+            Tensor copy = pool?.Rent(dims, clear: false) ?? new Tensor(dims);
+            values[i].GetTensorDataAsSpan<float>().CopyTo(copy.Data);
+            result[outputs[i]] = copy;
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="session"/> ("X" → "Y") with both buffers bound in place: ONNX Runtime reads <paramref name="input"/> and writes <paramref name="output"/>.</summary>
+    public static void RunInPlace(InferenceSession session, Tensor input, Tensor output)
+    {
+        using OrtValue inValue = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
+        using OrtValue outValue = OrtValue.CreateTensorValueFromMemory(output.Data, Array.ConvertAll(output.Shape, d => (long)d));
+        using var options = new RunOptions();
+        session.Run(options, ["X"], [inValue], ["Y"], [outValue]);
+    }
+}
