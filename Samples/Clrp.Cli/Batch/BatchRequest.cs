@@ -1,0 +1,12 @@
+using Clrp.Batch;
+using Clrp.Onnx.Execution;
+
+namespace Clrp.Cli.Batch;
+
+/// <summary>A validated batch-mode command line.</summary>
+/// <param name="Settings">What every input gets (method, rules, bounds, target…).</param>
+/// <param name="Inputs">--inputs.</param>
+/// <param name="OutDir">--out-dir.</param>
+/// <param name="BatchSize">--batch.</param>
+/// <param name="Device">--device.</param>
+internal sealed record BatchRequest(BatchSettings Settings, string Inputs, string OutDir, int BatchSize, Device Device);
