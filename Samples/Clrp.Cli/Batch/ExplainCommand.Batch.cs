@@ -34,25 +34,8 @@ internal sealed partial class ExplainCommand
             }
         }
 
-        var settings = new BatchSettings
-        {
-            ModelPath = p.GetValue(_model)!,
-            Method = p.GetValue(_method)!.Trim().ToLowerInvariant(),
-            Rules = p.GetValue(_rules)!.Trim().ToLowerInvariant(),
-            Low = Floats(p, _low),
-            High = Floats(p, _high),
-            Mean = Floats(p, _mean),
-            Std = Floats(p, _std),
-            DualSeed = p.GetValue(_dualSeed)!.Trim().ToLowerInvariant(),
-            Epsilon = NumberListParser.ParseFloat("--epsilon", p.GetValue(_epsilon)!),
-            Gamma = NumberListParser.ParseFloat("--gamma", p.GetValue(_gamma)!),
-            OutputName = p.GetValue(_output),
-            Size = p.GetValue(_size) is { } size ? NumberListParser.ParseInts("--size", size, 1) : null,
-            TargetClass = p.GetValue(_target) is { } target ? NumberListParser.ParseInt("--target", target, 0) : null,
-            TopK = p.GetValue(_topK) is { } topK ? NumberListParser.ParseInt("--top-k", topK, 1) : null,
-            Heatmaps = !p.GetValue(_noHeatmaps),
-        };
-        settings.Validate();
+        Dictionary<string, Option<string>> byName = All.OfType<Option<string>>().ToDictionary(o => o.Name);
+        BatchSettings settings = BatchOptionText.Parse(name => p.GetValue(byName[name]), heatmaps: !p.GetValue(_noHeatmaps));
         int batch = NumberListParser.ParseInt("--batch", p.GetValue(_batch)!, 1);
         return new BatchRequest(settings, inputs, outDir, batch, Device.Parse(p.GetValue(_device)!, fallbackToCpu: true));
     }
