@@ -70,7 +70,7 @@ public sealed class BatchProcessor
             }
             catch (Exception e) when (IsInputError(e))
             {
-                outcomes[slot] = ItemOutcome.Failed(entry, sha, e.Message);
+                outcomes[slot] = Failed(entry, sha, e.Message);
             }
         }
 
@@ -91,6 +91,10 @@ public sealed class BatchProcessor
     /// <summary>Errors that belong to one input (bad file, wrong shape, NaN, a class outside [0,K)) rather than to the job.</summary>
     public static bool IsInputError(Exception e) => e is ClrpException and not ModelLoadException and not InvalidGraphException
         and not UnsupportedOperatorException and not DeviceUnavailableException;
+
+    /// <summary>An error outcome whose message names the model by its file name, as every machine sees the same one.</summary>
+    private ItemOutcome Failed(ManifestEntry entry, string? sha256, string message) =>
+        ItemOutcome.Failed(entry, sha256, message.Replace(_settings.ModelPath, Path.GetFileName(_settings.ModelPath), StringComparison.Ordinal));
 
     private InputKind ExplainerKind(InputKind kind) => _settings.BoundsIndependentOfKind ? InputKind.Picture : kind;
 
@@ -116,7 +120,7 @@ public sealed class BatchProcessor
             }
             else
             {
-                outcomes[group[0].Slot] = ItemOutcome.Failed(group[0].Item.Entry, group[0].Item.Sha256, e.Message);
+                outcomes[group[0].Slot] = Failed(group[0].Item.Entry, group[0].Item.Sha256, e.Message);
             }
 
             return;
@@ -131,7 +135,7 @@ public sealed class BatchProcessor
             }
             catch (Exception e) when (IsInputError(e) || e is IOException or UnauthorizedAccessException)
             {
-                outcomes[slot] = ItemOutcome.Failed(item.Entry, item.Sha256, e.Message);
+                outcomes[slot] = Failed(item.Entry, item.Sha256, e.Message);
             }
         }
     }

@@ -80,7 +80,7 @@ public static class JobSubmission
     public static string Describe(JobStatus s, Stopwatch? clock = null, int shardsAtStart = 0)
     {
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"job {s.JobId}: {s.State}, shards {s.ShardsDone}/{s.Shards}, inputs {s.Total} (explained {s.Explained}, already done {s.Reused}, errors {s.Failed}, poisoned {s.Poisoned.Count}), lost leases {s.LostLeases}");
+            $"job {s.JobId}: {s.State}, shards {s.ShardsDone}/{s.Shards}, inputs {s.Total} (explained {s.Explained}, already done {s.Reused}, errors {s.Failed}, poisoned {s.Poisoned.Count}), shards retried {s.RetriedShards}");
         if (clock is not null && s.ShardsDone > shardsAtStart && !s.IsCompleted)
         {
             double perShard = clock.Elapsed.TotalSeconds / (s.ShardsDone - shardsAtStart);

@@ -122,6 +122,7 @@ public sealed class JobGrain : Grain, IJobGrain
             ResultsPath = s.Final?.ResultsPath,
             ResultsOk = s.Final?.Ok ?? 0,
             ResultsFailed = s.Final?.Failed ?? 0,
+            RetriedShards = s.Attempts.Count(a => a > 1),
         };
     }
 }

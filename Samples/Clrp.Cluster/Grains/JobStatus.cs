@@ -38,6 +38,9 @@ public sealed class JobStatus
 
     [Id(12)] public int ResultsFailed { get; init; }
 
+    /// <summary>Shards leased more than once (a lost or failed lease, or leases forgotten when the job grain moved to another silo).</summary>
+    [Id(13)] public int RetriedShards { get; init; }
+
     public bool IsCompleted => State == "completed";
 }
 

@@ -35,9 +35,17 @@ public static class ClusterHosting
         ArgumentNullException.ThrowIfNull(silo);
         return silo
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId))
-            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString))
-            .AddAdoNetGrainStorage(JobGrain.Storage, o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString));
+            .UsePostgresClustering(connectionString)
+            .AddPostgresJobStorage(connectionString);
     }
+
+    /// <summary>Membership in PostgreSQL (ADO.NET clustering).</summary>
+    public static ISiloBuilder UsePostgresClustering(this ISiloBuilder silo, string connectionString) =>
+        silo.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString));
+
+    /// <summary>Job and directory grain state in PostgreSQL (ADO.NET grain storage).</summary>
+    public static ISiloBuilder AddPostgresJobStorage(this ISiloBuilder silo, string connectionString) =>
+        silo.AddAdoNetGrainStorage(JobGrain.Storage, o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString));
 
     /// <summary>A client that finds the gateways in PostgreSQL.</summary>
     public static IClientBuilder UsePostgres(this IClientBuilder client, string connectionString, string clusterId = DefaultClusterId)
@@ -45,6 +53,13 @@ public static class ClusterHosting
         ArgumentNullException.ThrowIfNull(client);
         return client
             .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId))
-            .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString));
+            .UsePostgresClustering(connectionString);
+    }
+
+    /// <summary>A client that finds the gateways in PostgreSQL, keeping the configured cluster id.</summary>
+    public static IClientBuilder UsePostgresClustering(this IClientBuilder client, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = (Invariant, connectionString));
     }
 }
