@@ -16,21 +16,13 @@ namespace Clrp.Cluster.Tests;
 [DoNotParallelize]
 public sealed class ClusterJobTests
 {
-    private const int Inputs = 200;
-    private static string s_inputs = null!;
-    private static string s_reference = null!;
+    private const int Inputs = ReferenceJob.Inputs;
 
-    /// <summary>fashion-pair-vgg, CLRP1, paper rules, the preprocessing of the pair models.</summary>
-    internal static BatchSettings Settings => new() { ModelPath = TestInputs.PairVgg, Mean = [0.1417f], Std = [0.2478f] };
+    private static BatchSettings Settings => ReferenceJob.Settings;
 
-    [ClassInitialize]
-    public static void WriteInputsAndReference(TestContext _)
-    {
-        s_inputs = TestInputs.WriteScenes(TestInputs.TempDir("inputs"), Inputs);
-        s_reference = TestInputs.TempDir("reference");
-        BatchSummary summary = BatchJob.Run(Settings, s_inputs, s_reference, batchSize: 8, Device.Cpu, log: null, progress: null);
-        Assert.AreEqual(Inputs, summary.Explained, "the reference batch run explains every input");
-    }
+    private static string InputFolder => ReferenceJob.InputFolder;
+
+    private static string ReferenceFolder => ReferenceJob.ReferenceFolder;
 
     [TestMethod]
     public async Task ThreeSilos_ExplainTwoHundredInputs_EqualBatchModeByteForByte()
@@ -40,14 +32,14 @@ public sealed class ClusterJobTests
         var silosUsed = new System.Collections.Concurrent.ConcurrentDictionary<SiloAddress, int>();
         cluster.Hook = (silo, _, _) => silosUsed.AddOrUpdate(silo, 1, (_, n) => n + 1);
 
-        JobStatus submitted = await cluster.SubmitAsync("three", Settings, s_inputs, outDir, shardSize: 10);
+        JobStatus submitted = await cluster.SubmitAsync("three", Settings, InputFolder, outDir, shardSize: 10);
         JobStatus done = await cluster.WaitAsync("three", TimeSpan.FromMinutes(3));
 
         Assert.AreEqual(20, submitted.Shards);
         Assert.AreEqual(Inputs, done.Explained + done.Reused, JobSubmission.Describe(done));
         Assert.AreEqual(Inputs, done.ResultsOk);
         Assert.HasCount(3, silosUsed.Keys, "every silo pulled shards");
-        Trees.AssertSame(s_reference, outDir);
+        Trees.AssertSame(ReferenceFolder, outDir);
     }
 
     [TestMethod]
@@ -67,7 +59,7 @@ public sealed class ClusterJobTests
             }
         };
 
-        await cluster.SubmitAsync("kill", Settings, s_inputs, outDir, shardSize: 10);
+        await cluster.SubmitAsync("kill", Settings, InputFolder, outDir, shardSize: 10);
         SiloAddress victim = await stuck.Task.WaitAsync(TimeSpan.FromMinutes(1));
         await cluster.Cluster.KillSiloAsync(cluster.Cluster.GetSiloForAddress(victim) ?? throw new AssertFailedException("the stuck silo is not in the cluster"));
         JobStatus done = await cluster.WaitAsync("kill", TimeSpan.FromMinutes(3));
@@ -75,7 +67,7 @@ public sealed class ClusterJobTests
         Assert.IsGreaterThanOrEqualTo(1, done.RetriedShards, "the killed silo's shard was run again elsewhere: " + JobSubmission.Describe(done));
         Assert.IsEmpty(done.Poisoned, "one lost lease poisons nothing");
         Assert.AreEqual(Inputs, done.ResultsOk);
-        Trees.AssertSame(s_reference, outDir);
+        Trees.AssertSame(ReferenceFolder, outDir);
     }
 
     [TestMethod]
@@ -88,7 +80,7 @@ public sealed class ClusterJobTests
         await using (ExplainCluster first = await ExplainCluster.StartAsync(3, storage, serviceId, TimeSpan.FromSeconds(10)))
         {
             first.Hook = (_, _, _) => Thread.Sleep(10);
-            await first.SubmitAsync("restart", Settings, s_inputs, outDir, shardSize: 10);
+            await first.SubmitAsync("restart", Settings, InputFolder, outDir, shardSize: 10);
             before = await first.WaitUntilAsync("restart", s => s.ShardsDone >= 5, TimeSpan.FromMinutes(2));
             foreach (SiloHandle silo in first.Cluster.GetActiveSilos().ToList())
             {
@@ -111,11 +103,11 @@ public sealed class ClusterJobTests
             Assert.AreEqual(written, File.GetLastWriteTimeUtc(record), $"{record} was finished before the restart and must not be redone");
         }
 
-        Trees.AssertSame(s_reference, outDir);
+        Trees.AssertSame(ReferenceFolder, outDir);
     }
 
     [TestMethod]
-    public async Task PoisonedInputs_AreReportedAndSkipped()
+    public async Task PoisonedInputFolderAreReportedAndSkipped()
     {
         // 30 scenes, four bad files (become error rows everywhere) and one input that hangs every worker that reads it.
         string inputs = TestInputs.WriteScenes(TestInputs.TempDir("poison-inputs"), 30);

@@ -58,7 +58,7 @@ start() {
   if [ "$(psql_run -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'clrp'")" != "1" ]; then
     psql_run -d postgres -c "CREATE DATABASE clrp OWNER clrp"
   fi
-  "$bin/psql" -h 127.0.0.1 -p "$port" -U clrp -d clrp -v ON_ERROR_STOP=1 -q -f "$schema" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" "$bin/psql" -h 127.0.0.1 -p "$port" -U clrp -d clrp -v ON_ERROR_STOP=1 -q -f "$schema" >/dev/null
   echo "$url"
 }
 

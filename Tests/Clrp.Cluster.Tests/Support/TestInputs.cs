@@ -46,7 +46,7 @@ internal static class TestInputs
     /// <summary>Adds bad inputs: a truncated PNG, a text file named .png, a .npy holding NaN, a .npy of the wrong shape.</summary>
     public static string[] WriteBadFiles(string folder)
     {
-        string sceneFile = Directory.GetFiles(folder, "scene-*.png").OrderBy(f => f, StringComparer.Ordinal).First();
+        string sceneFile = Directory.GetFiles(folder, "*.png").OrderBy(f => f, StringComparer.Ordinal).First();
         byte[] png = File.ReadAllBytes(sceneFile);
         File.WriteAllBytes(Path.Combine(folder, "bad-truncated.png"), png[..(png.Length / 3)]);
         File.WriteAllText(Path.Combine(folder, "bad-text.png"), "this is not a picture\n");
