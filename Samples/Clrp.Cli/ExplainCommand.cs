@@ -43,6 +43,7 @@ internal sealed partial class ExplainCommand
             command.Add(option);
         }
 
+        options.RequireSomeInput(command);
         command.SetAction(parseResult => options.IsBatch(parseResult)
             ? Batch.BatchRunner.Run(options.ReadBatch(parseResult), stdout, stderr)
             : ExplainRunner.Run(options.Read(parseResult), stdout, stderr));

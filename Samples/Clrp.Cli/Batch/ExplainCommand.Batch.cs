@@ -19,6 +19,17 @@ internal sealed partial class ExplainCommand
 
     private IEnumerable<Option> BatchOptions => [_inputs, _outDir, _batch, _noHeatmaps];
 
+    /// <summary>Reports a missing --input at parse time, as the option's own 'required' check did before batch mode.</summary>
+    private void RequireSomeInput(Command command) => command.Validators.Add(result =>
+    {
+        if (result.GetResult(_input) is null && result.GetResult(_inputs) is null && result.GetResult(_outDir) is null)
+        {
+            // A command validator's error replaces the options' own 'required' errors: name a missing --model here too.
+            string model = result.GetResult(_model) is null ? "Option '--model' is required; " : string.Empty;
+            result.AddError(model + "Option '--input' is required (or --inputs with --out-dir for a whole collection).");
+        }
+    });
+
     private bool IsBatch(ParseResult p) => p.GetValue(_inputs) is not null || p.GetValue(_outDir) is not null;
 
     /// <summary>Parses batch mode's options; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
