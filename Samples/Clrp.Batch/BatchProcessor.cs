@@ -65,8 +65,7 @@ public sealed class BatchProcessor
                     continue;
                 }
 
-                ValueInfoOf(entry.Kind, out Onnx.Graph.ValueInfo input);
-                pending.Add((slot, BatchInputReader.Load(entry, sha, input, _settings)));
+                pending.Add((slot, BatchInputReader.Load(entry, sha, _explainers.For(entry.Kind).Input, _settings)));
             }
             catch (Exception e) when (IsInputError(e))
             {
@@ -97,8 +96,6 @@ public sealed class BatchProcessor
         ItemOutcome.Failed(entry, sha256, message.Replace(_settings.ModelPath, Path.GetFileName(_settings.ModelPath), StringComparison.Ordinal));
 
     private InputKind ExplainerKind(InputKind kind) => _settings.BoundsIndependentOfKind ? InputKind.Picture : kind;
-
-    private void ValueInfoOf(InputKind kind, out Onnx.Graph.ValueInfo input) => input = _explainers.For(kind).Input;
 
     private void ExplainGroup(IReadOnlyList<(int Slot, LoadedItem Item)> group, ItemOutcome?[] outcomes)
     {

@@ -116,6 +116,21 @@ public sealed class LeaseBookTests
     }
 
     [TestMethod]
+    public void JobThatNoWorkerCanRun_IsGivenUpAfterThreeFailures_WithTheReason()
+    {
+        (LeaseBook book, JobState state) = NewJob(total: 10, shardSize: 10);
+        for (int i = 0; i < LeaseBook.JobFailuresToAbort; i++)
+        {
+            Assert.IsNull(state.Aborted);
+            WorkLease lease = book.Next(i % 2 == 0 ? A : B, T0, NoneDead)!;
+            book.FailJob(lease.Shard, i % 2 == 0 ? A : B, "the inputs changed since the job was submitted");
+        }
+
+        StringAssert.Contains(state.Aborted, "the inputs changed since the job was submitted");
+        Assert.IsNull(book.Next(A, T0, NoneDead), "a given-up job hands out no work");
+    }
+
+    [TestMethod]
     public void LateCompletionByTheOldHolder_FinishesTheShard_AndStopsTheNewHolder()
     {
         (LeaseBook book, JobState state) = NewJob(total: 10, shardSize: 10);

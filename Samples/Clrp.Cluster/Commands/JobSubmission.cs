@@ -67,7 +67,7 @@ public static class JobSubmission
             }
 
             onStatus?.Invoke(status);
-            if (status.IsCompleted || status.State == "unknown")
+            if (status.IsOver || status.State == "unknown")
             {
                 return status;
             }
@@ -81,7 +81,12 @@ public static class JobSubmission
     {
         string line = string.Create(CultureInfo.InvariantCulture,
             $"job {s.JobId}: {s.State}, shards {s.ShardsDone}/{s.Shards}, inputs {s.Total} (explained {s.Explained}, already done {s.Reused}, errors {s.Failed}, poisoned {s.Poisoned.Count}), shards retried {s.RetriedShards}");
-        if (clock is not null && s.ShardsDone > shardsAtStart && !s.IsCompleted)
+        if (s.Error is not null)
+        {
+            line += ": " + s.Error;
+        }
+
+        if (clock is not null && s.ShardsDone > shardsAtStart && !s.IsOver)
         {
             double perShard = clock.Elapsed.TotalSeconds / (s.ShardsDone - shardsAtStart);
             double inputsPerSecond = (s.ShardsDone - shardsAtStart) * (double)s.Total / Math.Max(1, s.Shards) / clock.Elapsed.TotalSeconds;

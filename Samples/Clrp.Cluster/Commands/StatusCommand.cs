@@ -54,6 +54,11 @@ internal static class StatusCommand
             stdout.WriteLine($"  input {index}: {why}");
         }
 
+        if (status.State == "failed")
+        {
+            return ClusterApp.Error(stderr, $"job {status.JobId} failed: {status.Error}");
+        }
+
         if (!status.IsCompleted)
         {
             return 0;

@@ -28,6 +28,9 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Explaining [<paramref name="start"/>, <paramref name="end"/>) failed unexpectedly (not a bad input): release and strike.</summary>
     Task Fail(int shard, WorkerId worker, int start, int end, string error);
 
+    /// <summary>The job cannot run on this worker at all (manifest changed, model unreadable); three of these give it up.</summary>
+    Task FailJob(int shard, WorkerId worker, string error);
+
     /// <summary>The final step wrote results.csv.</summary>
     Task Finalized(WorkerId worker, FinalReport report);
 }

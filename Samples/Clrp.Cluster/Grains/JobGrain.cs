@@ -83,6 +83,19 @@ public sealed class JobGrain : Grain, IJobGrain
         }
     }
 
+    public async Task FailJob(int shard, WorkerId worker, string error)
+    {
+        if (_state.State.Spec is not null && _state.State.Aborted is null)
+        {
+            Book.FailJob(shard, worker, error);
+            await SaveIfDirty();
+            if (_state.State.Aborted is not null)
+            {
+                await GrainFactory.GetGrain<IJobDirectoryGrain>(0).Remove(this.GetPrimaryKeyString());
+            }
+        }
+    }
+
     public async Task Finalized(WorkerId worker, FinalReport report)
     {
         if (_state.State.Spec is not null && _state.State.Final is null)
@@ -106,7 +119,8 @@ public sealed class JobGrain : Grain, IJobGrain
     {
         JobState s = _state.State;
         int done = s.ShardDone.Count(d => d);
-        string state = s.Spec is null ? "unknown" : s.Final is not null ? "completed" : done == s.ShardDone.Length ? "finalizing" : "running";
+        string state = s.Spec is null ? "unknown" : s.Final is not null ? "completed" : s.Aborted is not null ? "failed"
+            : done == s.ShardDone.Length ? "finalizing" : "running";
         return new JobStatus
         {
             JobId = this.GetPrimaryKeyString(),
@@ -123,6 +137,7 @@ public sealed class JobGrain : Grain, IJobGrain
             ResultsOk = s.Final?.Ok ?? 0,
             ResultsFailed = s.Final?.Failed ?? 0,
             RetriedShards = s.Attempts.Count(a => a > 1),
+            Error = s.Aborted,
         };
     }
 }

@@ -27,4 +27,10 @@ public sealed class JobState
     [Id(8)] public int LostLeases { get; set; }
 
     [Id(9)] public FinalReport? Final { get; set; }
+
+    /// <summary>Failures of the whole job on a worker (its manifest or model could not be read there).</summary>
+    [Id(10)] public int JobFailures { get; set; }
+
+    /// <summary>Why the job was given up, after <see cref="LeaseBook.JobFailuresToAbort"/> job failures; null while it runs.</summary>
+    [Id(11)] public string? Aborted { get; set; }
 }

@@ -6,7 +6,7 @@ public sealed class JobStatus
 {
     [Id(0)] public required string JobId { get; init; }
 
-    /// <summary>"unknown" (never submitted), "running", "finalizing" (writing results.csv) or "completed".</summary>
+    /// <summary>"unknown" (never submitted), "running", "finalizing" (writing results.csv), "completed" or "failed" (see <see cref="Error"/>).</summary>
     [Id(1)] public required string State { get; init; }
 
     [Id(2)] public int Total { get; init; }
@@ -40,6 +40,12 @@ public sealed class JobStatus
 
     /// <summary>Shards leased more than once (a lost or failed lease, or leases forgotten when the job grain moved to another silo).</summary>
     [Id(13)] public int RetriedShards { get; init; }
+
+    /// <summary>Why a failed job was given up.</summary>
+    [Id(14)] public string? Error { get; init; }
+
+    /// <summary>True when the job will make no more progress: completed or failed.</summary>
+    public bool IsOver => State is "completed" or "failed";
 
     public bool IsCompleted => State == "completed";
 }

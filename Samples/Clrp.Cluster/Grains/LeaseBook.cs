@@ -11,6 +11,9 @@ internal sealed class LeaseBook
     /// <summary>Lost leases an input may be in flight for before it is skipped.</summary>
     public const int StrikesToPoison = 2;
 
+    /// <summary>Job-level failures (a worker cannot read the manifest or the model) before the job is given up.</summary>
+    public const int JobFailuresToAbort = 3;
+
     private readonly JobState _state;
     private readonly string _jobId;
     private readonly TimeSpan _duration;
@@ -33,7 +36,7 @@ internal sealed class LeaseBook
     public WorkLease? Next(WorkerId worker, DateTime now, Func<SiloAddress, bool> isDead)
     {
         JobSpec spec = _state.Spec ?? throw new InvalidOperationException("the job was not submitted.");
-        if (_state.Final is not null)
+        if (_state.Final is not null || _state.Aborted is not null)
         {
             return null;
         }
@@ -100,6 +103,25 @@ internal sealed class LeaseBook
             _held.Remove(shard);
             Strike(start, end, $"failed on {worker}: {error}");
         }
+    }
+
+    /// <summary>
+    /// The job cannot run on <paramref name="worker"/> (its inputs changed since submission, the model is unreadable):
+    /// releases the lease; after <see cref="JobFailuresToAbort"/> such failures the job is given up with that reason.
+    /// </summary>
+    public void FailJob(int shard, WorkerId worker, string error)
+    {
+        if (_held.TryGetValue(shard, out Held? held) && held.Worker == worker)
+        {
+            _held.Remove(shard);
+        }
+
+        if (++_state.JobFailures >= JobFailuresToAbort)
+        {
+            _state.Aborted = $"given up after {_state.JobFailures} workers could not run it (last: {worker}: {error})";
+        }
+
+        Dirty = true;
     }
 
     /// <summary>Records the final step's report: the job is completed.</summary>

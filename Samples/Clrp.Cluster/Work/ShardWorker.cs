@@ -70,7 +70,7 @@ internal sealed class ShardWorker(IGrainFactory grains, ILocalSiloDetails silo, 
             {
                 // The job cannot run here (inputs changed, model unreadable): give the lease back as failed.
                 logger.LogError("{Worker}: job {Job}: {Error}", worker, jobId, e.Message);
-                await job.Fail(lease.Shard, worker, lease.Start, lease.Start, e.Message);
+                await job.FailJob(lease.Shard, worker, e.Message);
                 return false;
             }
 
