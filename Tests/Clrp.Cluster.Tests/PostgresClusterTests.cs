@@ -24,13 +24,17 @@ public sealed class PostgresClusterTests
         string serviceId = "pg-" + Guid.NewGuid().ToString("N");
         TimeSpan lease = TimeSpan.FromSeconds(5);
         JobStatus before;
+        Dictionary<string, DateTime> finishedBefore;
         await using (ExplainCluster first = await ExplainCluster.StartAsync(3, null, serviceId, lease, postgres: postgres))
         {
             SiloAddress primary = first.Cluster.Silos[0].SiloAddress;
             var stuck = new TaskCompletionSource<SiloAddress>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var freeze = new ManualResetEventSlim();
             first.Hook = (silo, _, stop) =>
             {
-                if (!silo.Equals(primary) && stuck.TrySetResult(silo!))
+                // The first input a secondary silo reads holds that worker until its silo is killed; once enough shards
+                // are done, every worker stops where it is until the whole cluster is killed.
+                if ((!silo.Equals(primary) && stuck.TrySetResult(silo!)) || freeze.IsSet)
                 {
                     stop.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
                     stop.ThrowIfCancellationRequested();
@@ -42,21 +46,30 @@ public sealed class PostgresClusterTests
             SiloAddress victim = await stuck.Task.WaitAsync(TimeSpan.FromMinutes(1));
             await first.Cluster.KillSiloAsync(first.Cluster.GetSiloForAddress(victim) ?? throw new AssertFailedException("the stuck silo is not in the cluster"));
             before = await first.WaitUntilAsync("pg", s => s.ShardsDone >= 6, TimeSpan.FromMinutes(2));
+            freeze.Set();
             foreach (SiloHandle silo in first.Cluster.GetActiveSilos().ToList())
             {
                 await first.Cluster.KillSiloAsync(silo);
             }
+
+            finishedBefore = ClusterJobTests.Records(outDir);
         }
 
         Assert.IsLessThan(20, before.ShardsDone, "the cluster stopped mid-job");
         await using ExplainCluster second = await ExplainCluster.StartAsync(3, null, serviceId, lease, postgres: postgres);
         JobStatus resumed = await second.Cluster.Client.GetGrain<IJobGrain>("pg").GetStatus();
-        Assert.AreEqual("running", resumed.State, "the job state came back from PostgreSQL");
+        // The first silo up may finish the job before the others have joined: any state but "unknown" means it came back.
+        Assert.AreNotEqual("unknown", resumed.State, "the job state came back from PostgreSQL without resubmitting it");
         Assert.IsGreaterThanOrEqualTo(before.ShardsDone, resumed.ShardsDone);
 
         JobStatus done = await second.WaitAsync("pg", TimeSpan.FromMinutes(3));
         Assert.AreEqual(ReferenceJob.Inputs, done.ResultsOk, JobSubmission.Describe(done));
         Assert.IsGreaterThanOrEqualTo(1, done.RetriedShards);
+        foreach ((string record, DateTime written) in finishedBefore)
+        {
+            Assert.AreEqual(written, File.GetLastWriteTimeUtc(record), $"{record} was finished before the restart and must not be redone");
+        }
+
         Trees.AssertSame(ReferenceJob.ReferenceFolder, outDir);
     }
 
