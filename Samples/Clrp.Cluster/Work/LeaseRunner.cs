@@ -31,7 +31,9 @@ internal sealed class LeaseRunner(IJobGrain job, WorkerId worker, WorkerOptions 
             try
             {
                 Action<ManifestEntry>? hook = options.BeforeInput is { } before ? e => before(e, stop) : null;
-                outcomes.AddRange(await Task.Run(() => context.Processor.Process(batch, hook), stop));
+                // A dedicated thread: a mini-batch blocks for a while inside ONNX Runtime and the walk, and on a small
+                // machine a blocked thread-pool thread starves the silo's own messaging.
+                outcomes.AddRange(await Task.Factory.StartNew(() => context.Processor.Process(batch, hook), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
