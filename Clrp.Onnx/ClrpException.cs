@@ -94,3 +94,15 @@ public sealed class ResourceLimitException : ClrpException
 {
     public ResourceLimitException(string message) : base(message) { }
 }
+
+/// <summary>
+/// The compiled engine cannot express this model's explanation as one ONNX graph (an opset older than 7, a model whose
+/// weights live in external files, a shape it cannot resolve); the message names the node and the reason. With the
+/// default <see cref="Explaining.ExplainerEngine.Auto"/> the managed engine takes over instead.
+/// </summary>
+public sealed class CompilationException : ClrpException
+{
+    public CompilationException(string message) : base(message) { }
+
+    public CompilationException(string message, Exception inner) : base(message, inner) { }
+}
