@@ -20,6 +20,9 @@ public sealed class JobResources : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<JobContext>> _jobs = new();
     private readonly WorkerOptions _options;
     private readonly ILogger<JobResources> _logger;
+    private readonly object _gate = new();
+    private int _inUse;
+    private bool _disposed;
 
     public JobResources(IOptions<WorkerOptions> options, ILogger<JobResources> logger)
     {
@@ -72,11 +75,67 @@ public sealed class JobResources : IDisposable
         return new JobContext(settings, manifest, layout, new BatchProcessor(settings, layout, explainers));
     }
 
+    /// <summary>
+    /// Marks the explainers in use until the result is disposed. A silo that stops (or is killed) disposes this object
+    /// while a worker thread may still be inside ONNX Runtime: disposing a session under a running call crashes the
+    /// process, so <see cref="Dispose"/> waits for the work in progress first.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The silo is stopping.</exception>
+    public IDisposable Use()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inUse++;
+            return new InUse(this);
+        }
+    }
+
     public void Dispose()
     {
+        lock (_gate)
+        {
+            _disposed = true;
+            DateTime giveUp = DateTime.UtcNow.AddMinutes(2);
+            while (_inUse > 0)
+            {
+                TimeSpan left = giveUp - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    // Still explaining after two minutes: leave the sessions to the process's exit rather than crash it.
+                    _logger.LogWarning("{Count} mini-batch(es) still running at shutdown; explainers not disposed", _inUse);
+                    return;
+                }
+
+                Monitor.Wait(_gate, left);
+            }
+        }
+
         foreach (Lazy<BatchExplainers> lazy in _explainers.Values.Where(l => l.IsValueCreated))
         {
             lazy.Value.Dispose();
+        }
+    }
+
+    private void Release()
+    {
+        lock (_gate)
+        {
+            _inUse--;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private sealed class InUse(JobResources owner) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.Release();
+            }
         }
     }
 }

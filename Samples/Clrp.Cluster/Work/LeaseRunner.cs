@@ -10,7 +10,7 @@ namespace Clrp.Cluster.Work;
 /// processor (finished items are found by content hash and reused, bad files give the same error rows), poisoned ones
 /// as error rows, and results.csv — so that the cluster's folder equals a single-machine run byte for byte.
 /// </summary>
-internal sealed class LeaseRunner(IJobGrain job, WorkerId worker, WorkerOptions options)
+internal sealed class LeaseRunner(IJobGrain job, WorkerId worker, WorkerOptions options, JobResources resources)
 {
     /// <summary>Runs <paramref name="lease"/> in <paramref name="context"/>; returns false when the lease was lost on the way.</summary>
     public async Task<bool> Run(WorkLease lease, JobContext context, CancellationToken stop)
@@ -33,9 +33,17 @@ internal sealed class LeaseRunner(IJobGrain job, WorkerId worker, WorkerOptions 
                 Action<ManifestEntry>? hook = options.BeforeInput is { } before ? e => before(e, stop) : null;
                 // A dedicated thread: a mini-batch blocks for a while inside ONNX Runtime and the walk, and on a small
                 // machine a blocked thread-pool thread starves the silo's own messaging.
-                outcomes.AddRange(await Task.Factory.StartNew(() => context.Processor.Process(batch, hook), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                outcomes.AddRange(await Task.Factory.StartNew(
+                    () =>
+                    {
+                        using IDisposable inUse = resources.Use();
+                        return context.Processor.Process(batch, hook);
+                    },
+                    stop,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default));
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
             {
                 // Not a bad input (those are outcomes): a bug, an out-of-memory, a crashed decoder. Strike and let go.
                 await job.Fail(lease.Shard, worker, start, end, ItemOutcome.OneLine(e.Message));

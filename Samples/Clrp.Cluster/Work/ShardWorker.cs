@@ -74,7 +74,7 @@ internal sealed class ShardWorker(IGrainFactory grains, ILocalSiloDetails silo, 
                 return false;
             }
 
-            var runner = new LeaseRunner(job, worker, _options);
+            var runner = new LeaseRunner(job, worker, _options, resources);
             bool kept = await runner.Run(lease, context, stop);
             logger.LogDebug("{Worker}: job {Job} shard {Shard} {Outcome}", worker, jobId, lease.Shard, kept ? "done" : "lost");
             return true;
