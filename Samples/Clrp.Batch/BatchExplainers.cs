@@ -12,14 +12,20 @@ public sealed class BatchExplainers : IDisposable
     private readonly BatchSettings _settings;
     private readonly Device _device;
     private readonly Action<string>? _log;
+    private readonly string? _cacheDirectory;
     private readonly Dictionary<InputKind, ClrpExplainer> _loaded = [];
     private readonly Lock _gate = new();
 
-    public BatchExplainers(BatchSettings settings, Device device, Action<string>? log)
+    /// <param name="settings">What to explain.</param>
+    /// <param name="device">Where ONNX Runtime runs.</param>
+    /// <param name="log">Library notes, or null.</param>
+    /// <param name="cacheDirectory">Where compiled explainer graphs are kept between runs, or null for none.</param>
+    public BatchExplainers(BatchSettings settings, Device device, Action<string>? log, string? cacheDirectory = null)
     {
         _settings = settings;
         _device = device;
         _log = log;
+        _cacheDirectory = cacheDirectory;
     }
 
     /// <summary>The explainer for inputs of <paramref name="kind"/>.</summary>
@@ -31,7 +37,7 @@ public sealed class BatchExplainers : IDisposable
         {
             if (!_loaded.TryGetValue(key, out ClrpExplainer? explainer))
             {
-                explainer = ClrpExplainer.Load(_settings.ModelPath, _settings.CreateExplainerOptions(key, _device, _log));
+                explainer = ClrpExplainer.Load(_settings.ModelPath, _settings.CreateExplainerOptions(key, _device, _log, _cacheDirectory));
                 _loaded[key] = explainer;
             }
 

@@ -40,8 +40,9 @@ public static class BatchJob
     /// <param name="device">Where ONNX Runtime runs.</param>
     /// <param name="log">Library notes (CUDA fallback, rule warnings), or null.</param>
     /// <param name="progress">Progress sink, or null.</param>
+    /// <param name="cacheDirectory">Where compiled explainer graphs are kept between runs (<c>ExplainerOptions.CacheDirectory</c>), or null.</param>
     /// <exception cref="Onnx.ClrpException">Bad options, manifest or model: nothing could be explained.</exception>
-    public static BatchSummary Run(BatchSettings settings, string inputs, string outDir, int batchSize, Device device, Action<string>? log, IBatchProgress? progress)
+    public static BatchSummary Run(BatchSettings settings, string inputs, string outDir, int batchSize, Device device, Action<string>? log, IBatchProgress? progress, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -51,7 +52,7 @@ public static class BatchJob
         InputManifest manifest = InputManifest.Resolve(inputs, layout.Root);
         layout.Claim(settings.IdentityJson(ModelHash(settings.ModelPath)));
 
-        using var explainers = new BatchExplainers(settings, device, log);
+        using var explainers = new BatchExplainers(settings, device, log, cacheDirectory);
         var processor = new BatchProcessor(settings, layout, explainers);
         var outcomes = new List<ItemOutcome>(manifest.Entries.Count);
         progress?.Start(manifest.Entries.Count);

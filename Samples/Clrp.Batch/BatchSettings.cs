@@ -135,7 +135,11 @@ public sealed record BatchSettings
     public bool BoundsIndependentOfKind => Low is not null || Mean is not null;
 
     /// <summary>The explainer options for inputs of <paramref name="kind"/> on <paramref name="device"/>.</summary>
-    public ExplainerOptions CreateExplainerOptions(InputKind kind, Device device, Action<string>? log)
+    /// <param name="kind">Pictures or .npy inputs (their default z^B bounds differ).</param>
+    /// <param name="device">Where ONNX Runtime runs.</param>
+    /// <param name="log">Library notes, or null.</param>
+    /// <param name="cacheDirectory">Where compiled explainer graphs are kept between runs, or null for none.</param>
+    public ExplainerOptions CreateExplainerOptions(InputKind kind, Device device, Action<string>? log, string? cacheDirectory = null)
     {
         BoxBounds? bounds = BoundsFor(kind);
         return new ExplainerOptions
@@ -147,6 +151,7 @@ public sealed record BatchSettings
             DualSeed = ParseDualSeed(DualSeed),
             OutputName = OutputName,
             Log = log,
+            CacheDirectory = cacheDirectory,
         };
     }
 

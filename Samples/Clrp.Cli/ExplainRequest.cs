@@ -38,4 +38,8 @@ internal sealed record ExplainRequest(
     (int Width, int Height)? Size,
     string? OutPath,
     string? HeatmapPath,
-    Device Device);
+    Device Device)
+{
+    /// <summary>--cache-dir resolved: where compiled graphs are kept, or null for none.</summary>
+    public string? CacheDirectory { get; init; }
+}

@@ -9,4 +9,5 @@ namespace Clrp.Cli.Batch;
 /// <param name="OutDir">--out-dir.</param>
 /// <param name="BatchSize">--batch.</param>
 /// <param name="Device">--device.</param>
-internal sealed record BatchRequest(BatchSettings Settings, string Inputs, string OutDir, int BatchSize, Device Device);
+/// <param name="CacheDirectory">--cache-dir resolved (compiled explainer graphs kept between runs), or null.</param>
+internal sealed record BatchRequest(BatchSettings Settings, string Inputs, string OutDir, int BatchSize, Device Device, string? CacheDirectory);

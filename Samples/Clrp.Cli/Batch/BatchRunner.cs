@@ -24,7 +24,7 @@ internal static class BatchRunner
         }
 
         var progress = new ProgressAdapter(stderr);
-        BatchSummary summary = BatchJob.Run(request.Settings, request.Inputs, request.OutDir, request.BatchSize, request.Device, Log, progress);
+        BatchSummary summary = BatchJob.Run(request.Settings, request.Inputs, request.OutDir, request.BatchSize, request.Device, Log, progress, request.CacheDirectory);
 
         double rate = summary.Explained / Math.Max(summary.Elapsed.TotalSeconds, 1e-9);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inputs:    {summary.Total} ({request.Inputs})"));

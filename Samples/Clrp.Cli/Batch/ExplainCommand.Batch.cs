@@ -48,6 +48,6 @@ internal sealed partial class ExplainCommand
         Dictionary<string, Option<string>> byName = All.OfType<Option<string>>().ToDictionary(o => o.Name);
         BatchSettings settings = BatchOptionText.Parse(name => p.GetValue(byName[name]), heatmaps: !p.GetValue(_noHeatmaps));
         int batch = NumberListParser.ParseInt("--batch", p.GetValue(_batch)!, 1);
-        return new BatchRequest(settings, inputs, outDir, batch, Device.Parse(p.GetValue(_device)!, fallbackToCpu: true));
+        return new BatchRequest(settings, inputs, outDir, batch, Device.Parse(p.GetValue(_device)!, fallbackToCpu: true), CacheFolder.Resolve(p.GetValue(_cacheDir)));
     }
 }
