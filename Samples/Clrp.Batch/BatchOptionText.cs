@@ -16,7 +16,7 @@ public static class BatchOptionText
     {
         ["--model"] = null, ["--method"] = "clrp1", ["--rules"] = "paper", ["--low"] = null, ["--high"] = null,
         ["--mean"] = null, ["--std"] = null, ["--dual-seed"] = "uniform", ["--epsilon"] = "1e-6", ["--gamma"] = "0.25",
-        ["--output"] = null, ["--size"] = null, ["--target"] = null, ["--top-k"] = null,
+        ["--output"] = null, ["--size"] = null, ["--target"] = null, ["--top-k"] = null, ["--engine"] = "auto",
     };
 
     /// <summary>Parses and validates the options.</summary>
@@ -42,6 +42,7 @@ public static class BatchOptionText
             Size = Text("--size") is { } size ? Ints("--size", size, 1) : null,
             TargetClass = Text("--target") is { } target ? Int("--target", target, 0) : null,
             TopK = Text("--top-k") is { } topK ? Int("--top-k", topK, 1) : null,
+            Engine = Text("--engine")!.Trim().ToLowerInvariant(),
             Heatmaps = heatmaps,
         };
         settings.Validate();

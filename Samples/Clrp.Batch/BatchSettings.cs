@@ -65,6 +65,9 @@ public sealed record BatchSettings
     /// <summary>--top-k N, or null.</summary>
     public int? TopK { get; init; }
 
+    /// <summary>--engine: auto, compiled or managed (the two engines agree to 1e-5, not bit for bit).</summary>
+    public string Engine { get; init; } = "auto";
+
     /// <summary>Write a heatmap PNG per input and class beside the relevance .npy.</summary>
     public bool Heatmaps { get; init; } = true;
 
@@ -82,6 +85,7 @@ public sealed record BatchSettings
         ArgumentException.ThrowIfNullOrEmpty(ModelPath);
         _ = ExplainMethods.Parse(Method);
         _ = ParseDualSeed(DualSeed);
+        _ = ParseEngine(Engine);
         if (!Composites.Names.Contains(Rules))
         {
             throw new InvalidOptionsException($"unknown rules '{Rules}'; expected one of {string.Join(", ", Composites.Names)}.");
@@ -152,6 +156,7 @@ public sealed record BatchSettings
             OutputName = OutputName,
             Log = log,
             CacheDirectory = cacheDirectory,
+            Engine = ParseEngine(Engine),
         };
     }
 
@@ -183,6 +188,14 @@ public sealed record BatchSettings
         "uniform" => Onnx.Explaining.DualSeed.Uniform,
         "logits" => Onnx.Explaining.DualSeed.PerClassLogit,
         _ => throw new InvalidOptionsException($"unknown --dual-seed '{text}'; expected uniform or logits."),
+    };
+
+    private static ExplainerEngine ParseEngine(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => ExplainerEngine.Auto,
+        "compiled" => ExplainerEngine.Compiled,
+        "managed" => ExplainerEngine.Managed,
+        _ => throw new InvalidOptionsException($"unknown --engine '{text}'; expected auto, compiled or managed."),
     };
 
     private static void RequirePair(string first, float[]? a, string second, float[]? b)

@@ -31,6 +31,7 @@ internal sealed partial class ExplainCommand
     private readonly Option<string> _size = new("--size") { Description = "Resize picture inputs to W,H. Default: the model's input size (required when that is dynamic).", HelpName = "W,H" };
     private readonly Option<string> _out = new("--out") { Description = "Write the method's final map as float32 .npy: [C,H,W] for one image and one class, [N,k,C,H,W] with --top-k or a batch.", HelpName = "relevance.npy" };
     private readonly Option<string> _heatmap = new("--heatmap") { Description = "Write the channel-summed map as a PNG (overlaid on picture inputs; one panel per class with --top-k).", HelpName = "heat.png" };
+    private readonly Option<string> _engine = new("--engine") { Description = "auto (the compiled ONNX graph, or the managed walk with a note where a model cannot be compiled), compiled, or managed.", DefaultValueFactory = _ => "auto", HelpName = "auto|compiled|managed" };
     private readonly Option<string> _cacheDir = new("--cache-dir") { Description = CacheFolder.Help, HelpName = "DIR|none" };
     private readonly Option<string> _device = new("--device") { Description = "Where ONNX Runtime runs the forward pass: cpu, cuda or cuda:ID (falls back to the CPU, with a note, when CUDA is unavailable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
 
@@ -52,7 +53,7 @@ internal sealed partial class ExplainCommand
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _cacheDir, .. BatchOptions];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _engine, _cacheDir, .. BatchOptions];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
@@ -111,6 +112,7 @@ internal sealed partial class ExplainCommand
             Device.Parse(p.GetValue(_device)!, fallbackToCpu: true))
         {
             CacheDirectory = CacheFolder.Resolve(p.GetValue(_cacheDir)),
+            Engine = ParseEngine(p.GetValue(_engine)!),
         };
     }
 
@@ -126,6 +128,15 @@ internal sealed partial class ExplainCommand
             throw new InvalidOptionsException($"{given} needs {missing} as well.");
         }
     }
+
+    /// <summary>--engine: auto, compiled or managed.</summary>
+    internal static ExplainerEngine ParseEngine(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => ExplainerEngine.Auto,
+        "compiled" => ExplainerEngine.Compiled,
+        "managed" => ExplainerEngine.Managed,
+        _ => throw new InvalidOptionsException($"unknown --engine '{text}'; expected auto, compiled or managed."),
+    };
 
     private static DualSeed ParseDualSeed(string text) => text.Trim().ToLowerInvariant() switch
     {

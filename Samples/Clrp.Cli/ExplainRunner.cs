@@ -22,6 +22,7 @@ internal static class ExplainRunner
             DualSeed = request.DualSeed,
             OutputName = request.OutputName,
             CacheDirectory = request.CacheDirectory,
+            Engine = request.Engine,
             Log = message =>
             {
                 lock (gate)

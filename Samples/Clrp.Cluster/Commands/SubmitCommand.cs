@@ -22,6 +22,7 @@ internal static class SubmitCommand
         ["--dual-seed"] = "uniform or logits.", ["--epsilon"] = "ε of the ε rule.", ["--gamma"] = "γ of the γ rule.",
         ["--output"] = "The tensor to explain (default: the logits).", ["--size"] = "Resize pictures to W,H.",
         ["--target"] = "The class to explain for every input.", ["--top-k"] = "Explain the N highest-scoring classes.",
+        ["--engine"] = "auto, compiled or managed (as clrp explain).",
     };
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
