@@ -12,10 +12,10 @@ namespace Clrp.Cli;
 /// <see cref="ExplainRequest"/>. Values are taken as text and parsed here, so that every mistake is reported
 /// as one line naming the option; the work itself is <see cref="ExplainRunner"/>'s.
 /// </summary>
-internal sealed class ExplainCommand
+internal sealed partial class ExplainCommand
 {
     private readonly Option<string> _model = new("--model") { Description = "The ONNX image classifier to explain.", Required = true, HelpName = "M.onnx" };
-    private readonly Option<string> _input = new("--input") { Description = "A float32 .npy tensor [1,C,H,W] or [C,H,W] (or a batch [N,C,H,W]), used as stored; or a PNG/JPEG picture, resized to the model's H×W (or --size), grey or RGB after the model's channels, scaled to [0,1] and normalised with --mean/--std.", Required = true, HelpName = "x.npy|img.png" };
+    private readonly Option<string> _input = new("--input") { Description = "A float32 .npy tensor [1,C,H,W] or [C,H,W] (or a batch [N,C,H,W]), used as stored; or a PNG/JPEG picture, resized to the model's H×W (or --size), grey or RGB after the model's channels, scaled to [0,1] and normalised with --mean/--std.", HelpName = "x.npy|img.png" };
     private readonly Option<string> _target = new("--target") { Description = "The class index to explain, in [0,K). Default: the predicted class.", HelpName = "K" };
     private readonly Option<string> _topK = new("--top-k") { Description = "Explain the N highest-scoring classes (cannot be combined with --target).", HelpName = "N" };
     private readonly Option<string> _method = new("--method") { Description = $"The attribution method: {string.Join(", ", ExplainMethods.Names)}.", DefaultValueFactory = _ => "clrp1", HelpName = "METHOD" };
@@ -39,24 +39,27 @@ internal sealed class ExplainCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var options = new ExplainCommand();
-        var command = new Command("explain", "Explain a classifier's decision on one input with LRP, CLRP1/2, SGLRP or gradients; print a summary, write the map (.npy) and a heatmap (.png).");
+        var command = new Command("explain", "Explain a classifier's decision on one input with LRP, CLRP1/2, SGLRP or gradients; print a summary, write the map (.npy) and a heatmap (.png). With --inputs and --out-dir: a whole collection, resumable, with results.csv.");
         foreach (Option option in options.All)
         {
             command.Add(option);
         }
 
-        command.SetAction(parseResult => ExplainRunner.Run(options.Read(parseResult), stdout, stderr));
+        options.RequireSomeInput(command);
+        command.SetAction(parseResult => options.IsBatch(parseResult)
+            ? Batch.BatchRunner.Run(options.ReadBatch(parseResult), stdout, stderr)
+            : ExplainRunner.Run(options.Read(parseResult), stdout, stderr));
         return command;
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _engine, _cacheDir];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _engine, _cacheDir, .. BatchOptions];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
     {
         string model = p.GetValue(_model)!;
-        string input = p.GetValue(_input)!;
+        string input = p.GetValue(_input) ?? throw new InvalidOptionsException("give --input (one picture or .npy) or --inputs (a folder, a list or a CSV manifest, with --out-dir).");
         string? target = p.GetValue(_target), topK = p.GetValue(_topK);
         if (target is not null && topK is not null)
         {

@@ -45,6 +45,13 @@ internal sealed class ProgressReporter
         _done = _startedAt = Math.Clamp(done, 0, _total);
     }
 
+    /// <summary>Counts <paramref name="count"/> more that were already done (found finished by a resumed run): they move the bar but not the rate.</summary>
+    public void Skip(int count)
+    {
+        _done = Math.Min(_total, _done + count);
+        _startedAt = Math.Min(_done, _startedAt + count);
+    }
+
     /// <summary>Counts <paramref name="count"/> more and shows progress when it is due.</summary>
     public void Advance(int count = 1)
     {

@@ -1,0 +1,1 @@
+return Clrp.Cluster.Commands.ClusterApp.Run(args, Console.Out, Console.Error);
