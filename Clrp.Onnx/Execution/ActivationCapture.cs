@@ -17,6 +17,7 @@ internal sealed class ActivationCapture : IDisposable
     private readonly string _inputName;
     private readonly string[] _outputNames;
     private readonly bool _batchFixedToOne;
+    private readonly OrtFailures _failures;
 
     /// <param name="graph">The model.</param>
     /// <param name="input">Its image input.</param>
@@ -33,6 +34,16 @@ internal sealed class ActivationCapture : IDisposable
         _batchFixedToOne = input.Dimensions is { Count: > 0 } d && d[0] == 1;
         byte[] augmented = Augment(graph.Model, _outputNames, extraNodes ?? [], extraInitializers ?? []);
         (_session, Provider) = OrtSessionFactory.Create(augmented, device, graph.Source, log);
+        _failures = new OrtFailures(graph.Model, graph.Source);
+        try
+        {
+            InferredShapeCheck.Check(_session, _outputNames, graph.Model, graph.Source, input.ShapeText);
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
@@ -82,7 +93,17 @@ internal sealed class ActivationCapture : IDisposable
         long[] shape = Array.ConvertAll(input.Shape, d => (long)d);
         using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, shape);
         using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_inputName], [inputValue], _outputNames);
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        try
+        {
+            outputs = _session.Run(runOptions, [_inputName], [inputValue], _outputNames);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw _failures.Translate(e, input.Shape);
+        }
+
+        using IDisposableReadOnlyCollection<OrtValue> disposeOutputs = outputs;
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         int index = 0;
         foreach (OrtValue value in outputs)

@@ -12,10 +12,12 @@ public sealed class ModelRunner : IDisposable
     private readonly InferenceSession _session;
     private readonly string _inputName;
     private readonly string _outputName;
+    private readonly OrtFailures _failures;
 
-    private ModelRunner(InferenceSession session, string provider)
+    private ModelRunner(InferenceSession session, string provider, OrtFailures failures)
     {
         _session = session;
+        _failures = failures;
         Provider = provider;
         _inputName = session.InputMetadata.Keys.First();
         _outputName = session.OutputMetadata.Keys.First();
@@ -27,9 +29,9 @@ public sealed class ModelRunner : IDisposable
     /// <summary>Opens <paramref name="modelPath"/> on <paramref name="device"/> (CUDA falls back as <see cref="Device.FallbackToCpu"/> says).</summary>
     public static ModelRunner Open(string modelPath, Device device, Action<string>? log = null)
     {
-        Graph.OnnxModelReader.Read(modelPath); // same validation and messages as the explainer
+        Graph.OnnxGraph graph = Graph.OnnxModelReader.Read(modelPath); // same validation and messages as the explainer
         (InferenceSession session, string provider) = OrtSessionFactory.Create(File.ReadAllBytes(modelPath), device, modelPath, log);
-        return new ModelRunner(session, provider);
+        return new ModelRunner(session, provider, new OrtFailures(graph.Model, modelPath));
     }
 
     /// <summary>Runs <paramref name="input"/> and returns the first graph output.</summary>
@@ -38,7 +40,17 @@ public sealed class ModelRunner : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         using OrtValue value = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
         using var options = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(options, [_inputName], [value], [_outputName]);
+        IDisposableReadOnlyCollection<OrtValue> run;
+        try
+        {
+            run = _session.Run(options, [_inputName], [value], [_outputName]);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw _failures.Translate(e, input.Shape);
+        }
+
+        using IDisposableReadOnlyCollection<OrtValue> outputs = run;
         OrtValue output = outputs[0];
         int[] shape = Array.ConvertAll(output.GetTensorTypeAndShape().Shape, d => checked((int)d));
         return new Tensor(output.GetTensorDataAsSpan<float>().ToArray(), shape);
