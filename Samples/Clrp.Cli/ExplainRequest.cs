@@ -38,4 +38,8 @@ internal sealed record ExplainRequest(
     (int Width, int Height)? Size,
     string? OutPath,
     string? HeatmapPath,
-    Device Device);
+    Device Device)
+{
+    /// <summary>--max-pixels.</summary>
+    public Clrp.Onnx.Imaging.ImageLoadOptions Images { get; init; } = Clrp.Onnx.Imaging.ImageLoadOptions.Default;
+}

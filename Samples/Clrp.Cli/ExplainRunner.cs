@@ -36,7 +36,7 @@ internal static class ExplainRunner
             CliErrors.Info(stderr, "--size resizes pictures only; the .npy input is used as stored.");
         }
 
-        LoadedInput input = InputLoader.Load(request.InputPath, explainer.Input, request.Size, request.Mean, request.Std);
+        LoadedInput input = InputLoader.Load(request.InputPath, explainer.Input, request.Size, request.Mean, request.Std, request.Images);
         Explanation explanation = explainer.Explain(input.Tensor, request.Target);
 
         var written = new List<string>();
