@@ -125,6 +125,7 @@ public sealed class ClrpExplainer : IDisposable
         Tensor logits = activations[_plan.Logits];
         int n = batch.Shape[0];
         int classes = ValidateLogits(logits, n);
+        RequestLimits.CheckTargets(target, classes);
         var logits2d = logits.Reshape(n, classes);
 
         int k = target.Count;

@@ -54,8 +54,8 @@ internal sealed class ExplainCommand
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
     {
-        string model = p.GetValue(_model)!;
-        string input = p.GetValue(_input)!;
+        string model = PathArguments.Input("--model", p.GetValue(_model));
+        string input = PathArguments.Input("--input", p.GetValue(_input));
         string? target = p.GetValue(_target), topK = p.GetValue(_topK);
         if (target is not null && topK is not null)
         {
@@ -103,8 +103,8 @@ internal sealed class ExplainCommand
             ParseDualSeed(p.GetValue(_dualSeed)!),
             p.GetValue(_output),
             size is null ? null : (size[0], size[1]),
-            p.GetValue(_out),
-            p.GetValue(_heatmap),
+            PathArguments.Output("--out", p.GetValue(_out)),
+            PathArguments.Output("--heatmap", p.GetValue(_heatmap)),
             Device.Parse(p.GetValue(_device)!, fallbackToCpu: true))
         {
             Images = ResourceOptions.ReadImages(p, _maxPixels),
