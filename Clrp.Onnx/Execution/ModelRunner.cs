@@ -9,6 +9,9 @@ namespace Clrp.Onnx.Execution;
 /// </summary>
 public sealed class ModelRunner : IDisposable
 {
+    // ObjectDisposedException after Dispose, which waits for runs in flight.
+    private readonly Explaining.DisposalGuard _guard = new(nameof(ModelRunner));
+
     private readonly InferenceSession _session;
     private readonly string _inputName;
     private readonly string _outputName;
@@ -38,6 +41,7 @@ public sealed class ModelRunner : IDisposable
     public Tensor Run(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using Explaining.DisposalGuard.Lease lease = _guard.Enter();
         using OrtValue value = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
         using var options = new RunOptions();
         IDisposableReadOnlyCollection<OrtValue> run;
@@ -56,5 +60,11 @@ public sealed class ModelRunner : IDisposable
         return new Tensor(output.GetTensorDataAsSpan<float>().ToArray(), shape);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        if (_guard.TryBeginDispose())
+        {
+            _session.Dispose();
+        }
+    }
 }

@@ -28,6 +28,9 @@ public sealed class ClrpExplainer : IDisposable
     // Reused between explanations: captured activations and the walk's large temporaries (see BufferPool).
     private readonly BufferPool _pool;
 
+    // ObjectDisposedException after Dispose; Dispose waits for explanations in flight (issue 12).
+    private readonly DisposalGuard _guard = new(nameof(ClrpExplainer));
+
     private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite, IReadOnlyDictionary<string, string?[]> denominators)
     {
         _denominators = denominators;
@@ -39,19 +42,19 @@ public sealed class ClrpExplainer : IDisposable
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
-    public ValueInfo Input => _plan.Input;
+    public ValueInfo Input => _guard.Checked(_plan.Input);
 
     /// <summary>The value seeds are placed on (the logits).</summary>
-    public string LogitsName => _plan.Logits;
+    public string LogitsName => _guard.Checked(_plan.Logits);
 
     /// <summary>The options in effect.</summary>
-    public ExplainerOptions Options => _options;
+    public ExplainerOptions Options => _guard.Checked(_options);
 
     /// <summary>ONNX Runtime's execution provider ("CPU" or "CUDA:id").</summary>
-    public string ExecutionProvider => _capture.Provider;
+    public string ExecutionProvider => _guard.Checked(_capture.Provider);
 
     /// <summary>Per node: its rule, "propagates", "constant", … (what <c>clrp info</c> prints).</summary>
-    public IReadOnlyList<NodeReport> Nodes => _plan.Report;
+    public IReadOnlyList<NodeReport> Nodes => _guard.Checked(_plan.Report);
 
     /// <summary>Loads and validates <paramref name="modelPath"/>.</summary>
     /// <exception cref="ModelLoadException">Missing, empty, truncated or corrupt file.</exception>
@@ -115,6 +118,20 @@ public sealed class ClrpExplainer : IDisposable
     /// <exception cref="InvalidInputException">Wrong shape, NaN or ±Inf.</exception>
     /// <exception cref="InvalidTargetException">A class outside [0, K).</exception>
     public Explanation Explain(Tensor input, Target? target = null)
+    {
+        using DisposalGuard.Lease lease = _guard.Enter();
+        try
+        {
+            return ExplainCore(input, target);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            // The capture run translates its own failures (naming the node); this is ORT inside the walk's kernels.
+            throw OrtFailures.Internal(e, _plan.Graph.Source, "the backward walk's kernels");
+        }
+    }
+
+    private Explanation ExplainCore(Tensor input, Target? target)
     {
         ArgumentNullException.ThrowIfNull(input);
         target ??= Target.Predicted;
@@ -340,6 +357,11 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose()
     {
+        if (!_guard.TryBeginDispose())
+        {
+            return;
+        }
+
         _capture.Dispose();
         _plan.Dispose();
         _pool.Clear();
