@@ -50,6 +50,34 @@ internal sealed class ActivationCapture : IDisposable
     public string Provider { get; }
 
     /// <summary>
+    /// Ask ONNX Runtime to give its arena's unused chunks back after every run (<c>memory.enable_memory_arena_shrinkage</c>):
+    /// without it the arena keeps its peak for the life of the session. Set when the explainer has a memory budget.
+    /// </summary>
+    public bool ShrinkArenaAfterRun { get; set; }
+
+    /// <summary>
+    /// Bytes the captured values of one image take, from ONNX Runtime's inferred output shapes; a dynamic axis is taken
+    /// from <paramref name="inputShape"/> at the same position (spatial axes follow the input's), else as 1.
+    /// </summary>
+    public long EstimateBytesPerImage(IReadOnlyList<int> inputShape)
+    {
+        long total = 0;
+        foreach (string name in _outputNames)
+        {
+            int[] dims = _session.OutputMetadata.TryGetValue(name, out NodeMetadata? meta) && meta.IsTensor ? meta.Dimensions : [];
+            long count = 1;
+            for (int axis = 1; axis < dims.Length; axis++)
+            {
+                count *= dims[axis] > 0 ? dims[axis] : axis < inputShape.Count ? inputShape[axis] : 1;
+            }
+
+            total += count * sizeof(float);
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].
     /// The copies' buffers come from <paramref name="pool"/> when one is given.
     /// </summary>
@@ -93,6 +121,10 @@ internal sealed class ActivationCapture : IDisposable
         long[] shape = Array.ConvertAll(input.Shape, d => (long)d);
         using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, shape);
         using var runOptions = new RunOptions();
+        if (ShrinkArenaAfterRun)
+        {
+            runOptions.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", Provider.StartsWith("CUDA:", StringComparison.Ordinal) ? $"cpu:0;gpu:{Provider[5..]}" : "cpu:0");
+        }
         IDisposableReadOnlyCollection<OrtValue> outputs;
         try
         {

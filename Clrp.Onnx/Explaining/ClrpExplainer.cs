@@ -31,6 +31,9 @@ public sealed class ClrpExplainer : IDisposable
     // ObjectDisposedException after Dispose; Dispose waits for explanations in flight (issue 12).
     private readonly DisposalGuard _guard = new(nameof(ClrpExplainer));
 
+    // ExplainerOptions.MaxMemoryBytes: requests refused before allocating, the pool and ORT's arena kept small.
+    private readonly MemoryBudget _budget;
+
     private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite, IReadOnlyDictionary<string, string?[]> denominators)
     {
         _denominators = denominators;
@@ -38,7 +41,9 @@ public sealed class ClrpExplainer : IDisposable
         _capture = capture;
         _options = options;
         _composite = composite;
-        _pool = new BufferPool(options.MaxWalkBytes);
+        _pool = new BufferPool(MemoryBudget.PoolCapacity(options));
+        _budget = new MemoryBudget(options.MaxMemoryBytes);
+        capture.ShrinkArenaAfterRun = options.MaxMemoryBytes is not null;
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
@@ -136,8 +141,10 @@ public sealed class ClrpExplainer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         target ??= Target.Predicted;
         Tensor batch = ValidateInput(input);
+        _budget.Check(batch, target, _options.Method, _capture);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         Dictionary<string, Tensor> activations = _capture.Run(batch, _pool);
+        _budget.Record(batch, activations);
         TimeSpan forwardTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         Tensor logits = activations[_plan.Logits];
         int n = batch.Shape[0];

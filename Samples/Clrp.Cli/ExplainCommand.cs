@@ -32,6 +32,7 @@ internal sealed class ExplainCommand
     private readonly Option<string> _out = new("--out") { Description = "Write the method's final map as float32 .npy: [C,H,W] for one image and one class, [N,k,C,H,W] with --top-k or a batch.", HelpName = "relevance.npy" };
     private readonly Option<string> _heatmap = new("--heatmap") { Description = "Write the channel-summed map as a PNG (overlaid on picture inputs; one panel per class with --top-k).", HelpName = "heat.png" };
     private readonly Option<string> _maxPixels = ResourceOptions.MaxPixels();
+    private readonly Option<string> _maxMemory = ResourceOptions.MaxMemory();
     private readonly Option<string> _device = new("--device") { Description = "Where ONNX Runtime runs the forward pass: cpu, cuda or cuda:ID (falls back to the CPU, with a note, when CUDA is unavailable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
 
     /// <summary>Builds the <c>explain</c> command, printing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
@@ -49,7 +50,7 @@ internal sealed class ExplainCommand
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
@@ -108,6 +109,7 @@ internal sealed class ExplainCommand
             Device.Parse(p.GetValue(_device)!, fallbackToCpu: true))
         {
             Images = ResourceOptions.ReadImages(p, _maxPixels),
+            MaxMemoryBytes = p.GetValue(_maxMemory) is { } memory ? ResourceOptions.ParseSize("--max-memory", memory) : null,
         };
     }
 

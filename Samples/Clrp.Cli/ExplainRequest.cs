@@ -42,4 +42,7 @@ internal sealed record ExplainRequest(
 {
     /// <summary>--max-pixels.</summary>
     public Clrp.Onnx.Imaging.ImageLoadOptions Images { get; init; } = Clrp.Onnx.Imaging.ImageLoadOptions.Default;
+
+    /// <summary>--max-memory, or null.</summary>
+    public long? MaxMemoryBytes { get; init; }
 }

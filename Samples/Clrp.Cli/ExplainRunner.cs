@@ -21,6 +21,7 @@ internal static class ExplainRunner
             Device = request.Device,
             DualSeed = request.DualSeed,
             OutputName = request.OutputName,
+            MaxMemoryBytes = request.MaxMemoryBytes,
             Log = message =>
             {
                 lock (gate)

@@ -17,6 +17,12 @@ internal static class ResourceOptions
         HelpName = "N",
     };
 
+    public static Option<string> MaxMemory() => new("--max-memory")
+    {
+        Description = "Memory budget of one explanation in bytes (suffixes M, G, Mi, Gi), e.g. 2G: a request that cannot fit is refused before anything is allocated, and ONNX Runtime's arena is shrunk after every run. Default: none.",
+        HelpName = "BYTES",
+    };
+
     /// <summary>The image options for <c>--max-pixels</c> (the defaults when it is absent).</summary>
     public static ImageLoadOptions ReadImages(ParseResult p, Option<string> maxPixels) =>
         p.GetValue(maxPixels) is { } text ? new ImageLoadOptions { MaxPixels = ParseSize("--max-pixels", text) } : ImageLoadOptions.Default;

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Execution;
+using Clrp.Onnx.Tensors;
+
+namespace Clrp.Onnx.Explaining;
+
+/// <summary>
+/// <see cref="ExplainerOptions.MaxMemoryBytes"/>: a request whose estimate does not fit is refused with
+/// <see cref="ResourceLimitException"/> before the capture run allocates anything. The estimate, for N images and R seed
+/// rows: 2 × N × (captured bytes per image) — ONNX Runtime's outputs and their managed copies — plus 3 × R × (input bytes
+/// per image) for the relevance at the input, the final map and the CLRP parts, plus one walk row (6 × the captured
+/// bytes per image, as the walk sizes its chunks). Captured bytes per image come from the previous run on that image
+/// shape, or before one from ONNX Runtime's inferred output shapes (dynamic axes taken from the input's). With a budget
+/// the buffer pool keeps at most a quarter of it, and ORT's CPU arena is shrunk after every run
+/// (<c>memory.enable_memory_arena_shrinkage</c>), so an idle explainer gives its peak back.
+/// </summary>
+internal sealed class MemoryBudget
+{
+    private readonly long? _max;
+    private readonly ConcurrentDictionary<string, long> _measured = new(StringComparer.Ordinal);
+
+    /// <exception cref="InvalidOptionsException">A budget of 0 bytes or less.</exception>
+    public MemoryBudget(long? maxBytes) =>
+        _max = maxBytes is <= 0 ? throw new InvalidOptionsException($"the memory budget is {maxBytes} bytes; ExplainerOptions.MaxMemoryBytes must be > 0 (or null for none).") : maxBytes;
+
+    /// <summary>Free bytes the explainer's buffer pool may keep between explanations.</summary>
+    public static long PoolCapacity(ExplainerOptions options) =>
+        options.MaxMemoryBytes is long max ? Math.Min(options.MaxWalkBytes, max / 4) : options.MaxWalkBytes;
+
+    /// <exception cref="ResourceLimitException">The estimate exceeds the budget.</exception>
+    public void Check(Tensor batch, Target target, ExplainMethod method, ActivationCapture capture)
+    {
+        if (_max is not long max)
+        {
+            return;
+        }
+
+        long n = batch.Shape[0];
+        long perImage = _measured.TryGetValue(Key(batch), out long measured) ? measured : capture.EstimateBytesPerImage(batch.Shape);
+        long rows = n * (method.IsContrastive() ? 2L : 1L) * Math.Max(1, target.Count);
+        long captureBytes = 2 * n * perImage;
+        long results = 3 * rows * batch.RowLength * sizeof(float);
+        long walkRow = 6 * perImage;
+        long required = captureBytes + results + walkRow;
+        if (required > max)
+        {
+            throw new ResourceLimitException(
+                $"explaining {n} image(s) with {rows} seed row(s) needs about {Mib(required)} (captured activations {Mib(captureBytes)}, maps {Mib(results)}, one walk row {Mib(walkRow)}), more than the budget of {Mib(max)} (ExplainerOptions.MaxMemoryBytes, --max-memory); explain fewer images or classes at once, or raise the budget.");
+        }
+    }
+
+    /// <summary>Records what one run really captured per image, for the next estimate on that image shape.</summary>
+    public void Record(Tensor batch, IReadOnlyDictionary<string, Tensor> activations)
+    {
+        if (_max is null)
+        {
+            return;
+        }
+
+        long bytes = activations.Values.Where(t => !ReferenceEquals(t.Data, batch.Data)).Sum(t => (long)t.Length * sizeof(float));
+        _measured[Key(batch)] = bytes / batch.Shape[0];
+    }
+
+    private static string Key(Tensor batch) => string.Join(',', batch.Shape.Skip(1));
+
+    private static string Mib(long bytes) => $"{Math.Ceiling(bytes / 1048576.0):0} MiB";
+}
