@@ -27,10 +27,14 @@ if [ ! -x "$work/tools/sharpfuzz" ]; then
   dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$work/tools" >/dev/null
 fi
 
-# A fresh publish each time: SharpFuzz rewrites the assembly in place and must not instrument it twice.
-rm -rf "$work/bin"
-dotnet publish Tests/Clrp.Fuzz/Clrp.Fuzz.csproj -c Release -o "$work/bin" --nologo -v quiet >/dev/null
-"$work/tools/sharpfuzz" "$work/bin/Clrp.Onnx.dll"
+# A fresh publish each time (CLRP_FUZZ_REUSE_BUILD=1 keeps the last one, as CI does between targets): SharpFuzz
+# rewrites the assembly in place and must not instrument it twice.
+if [ "${CLRP_FUZZ_REUSE_BUILD:-0}" != 1 ] || [ ! -e "$work/bin/.instrumented" ]; then
+  rm -rf "$work/bin"
+  dotnet publish Tests/Clrp.Fuzz/Clrp.Fuzz.csproj -c Release -o "$work/bin" --nologo -v quiet >/dev/null
+  "$work/tools/sharpfuzz" "$work/bin/Clrp.Onnx.dll"
+  touch "$work/bin/.instrumented"
+fi
 
 echo "fuzzing '$target' for ${seconds}s (corpus $work/corpus/$target, seeds scripts/fuzz/corpus/$target)"
 CLRP_FUZZ_TARGET="$target" "$libfuzzer" --target_path=dotnet --target_arg="$work/bin/Clrp.Fuzz.dll" \
