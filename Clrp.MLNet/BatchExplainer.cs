@@ -38,6 +38,18 @@ internal sealed class BatchExplainer
             _ => Target.Predicted,
         };
         Explanation e = _explainer.Explain(batch, coreTarget);
-        return new ExplainedBatch(rows, e.Relevance.Data, e.Heatmap.Data, e.Logits.Data, [.. e.TargetClasses]);
+        float[]? output = null;
+        if (_layout.ModelOutput is { } column)
+        {
+            // The explainer's forward pass already holds the logits: the model's output is computed from them, not run again.
+            int classes = _layout.Classes;
+            output = new float[rows * classes];
+            for (int r = 0; r < rows; r++)
+            {
+                column.Compute(e.Logits.Data.AsSpan(r * classes, classes), output.AsSpan(r * classes, classes));
+            }
+        }
+
+        return new ExplainedBatch(rows, e.Relevance.Data, e.Heatmap.Data, e.Logits.Data, [.. e.TargetClasses], output);
     }
 }

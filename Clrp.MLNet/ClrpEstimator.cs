@@ -12,7 +12,7 @@ public sealed class ClrpEstimator : IEstimator<ClrpTransformer>
 {
     private readonly ClrpExplainOptions _options;
     private readonly MLContext? _context;
-    private string? _modelInputName;
+    private Clrp.Onnx.Explaining.ModelReport? _report;
 
     /// <param name="options">What to explain and how; copied.</param>
     /// <param name="context">Supplies the GPU defaults (<c>GpuDeviceId</c>, <c>FallbackToCpu</c>); null = MLContext's defaults (CPU).</param>
@@ -29,7 +29,7 @@ public sealed class ClrpEstimator : IEstimator<ClrpTransformer>
     public ClrpTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return ClrpTransformer.Fit(_options, _context, input.Schema);
+        return ClrpTransformer.Fit(_options, _context, input.Schema, input);
     }
 
     /// <summary>
@@ -43,15 +43,27 @@ public sealed class ClrpEstimator : IEstimator<ClrpTransformer>
         ArgumentNullException.ThrowIfNull(inputSchema);
         string inputColumn = _options.InputColumnName ?? ModelInputName();
         InputSchemaValidator.ValidateInput(inputSchema, inputColumn, _options.Target.ColumnName);
-        var added = new List<(string, DataViewType)>
+        return AppendColumns(inputSchema, _options, _options.AddModelOutputColumn ? Report().ExplainedOutput : null);
+    }
+
+    /// <summary><paramref name="inputSchema"/> with the columns an explainer with <paramref name="options"/> adds.</summary>
+    internal static SchemaShape AppendColumns(SchemaShape inputSchema, ClrpExplainOptions options, string? modelOutput)
+    {
+        var added = new List<(string, DataViewType)>();
+        if (modelOutput is not null)
         {
-            (_options.RelevanceColumnName, new VectorDataViewType(NumberDataViewType.Single)),
-            (_options.HeatmapColumnName, new VectorDataViewType(NumberDataViewType.Single)),
-            (_options.ExplainedClassColumnName, _options.Target.ClassesPerRow > 1 ? new VectorDataViewType(NumberDataViewType.Int32) : NumberDataViewType.Int32),
-        };
-        if (!inputSchema.Any(c => c.Name == _options.LogitsColumnName))
+            added.Add((modelOutput, new VectorDataViewType(NumberDataViewType.Single)));
+        }
+
+        added.AddRange(
+        [
+            (options.RelevanceColumnName, new VectorDataViewType(NumberDataViewType.Single)),
+            (options.HeatmapColumnName, new VectorDataViewType(NumberDataViewType.Single)),
+            (options.ExplainedClassColumnName, options.Target.ClassesPerRow > 1 ? new VectorDataViewType(NumberDataViewType.Int32) : NumberDataViewType.Int32),
+        ]);
+        if (!inputSchema.Any(c => c.Name == options.LogitsColumnName))
         {
-            added.Add((_options.LogitsColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+            added.Add((options.LogitsColumnName, new VectorDataViewType(NumberDataViewType.Single)));
         }
 
         // Fixed-size vectors: a vector type of size 1 stands for "some known size" in a SchemaShape.
@@ -59,5 +71,9 @@ public sealed class ClrpEstimator : IEstimator<ClrpTransformer>
     }
 
     /// <summary>The model's input name, read once without opening a runtime session.</summary>
-    private string ModelInputName() => _modelInputName ??= Clrp.Onnx.Explaining.ClrpExplainer.Inspect(_options.ModelPath).Input.Name;
+    private string ModelInputName() => Report().Input.Name;
+
+    /// <summary>The model's report, read once without opening a runtime session.</summary>
+    private Clrp.Onnx.Explaining.ModelReport Report() =>
+        _report ??= Clrp.Onnx.Explaining.ClrpExplainer.Inspect(_options.ModelPath, new Clrp.Onnx.Explaining.ExplainerOptions { OutputName = _options.OutputTensorName });
 }

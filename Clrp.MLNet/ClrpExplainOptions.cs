@@ -55,8 +55,24 @@ public sealed class ClrpExplainOptions
     /// <summary>Which class(es) each row is explained for. Default: <see cref="ExplainTarget.Predicted"/>.</summary>
     public ExplainTarget Target { get; set; } = ExplainTarget.Predicted;
 
+    /// <summary>
+    /// The model's class names, in the order of its outputs. A key-typed target column whose key values are text
+    /// (e.g. <c>MapValueToKey</c> over "cat", "dog") is explained as the class of the same name. Set for you when
+    /// <c>AppendExplain()</c> composes an ML.NET head (the label's key values). Default: null (key values must then be
+    /// class indices).
+    /// </summary>
+    public string[]? ClassNames { get; set; }
+
     /// <summary>The model tensor to explain when it is not the logits. Default: null = the logits.</summary>
     public string? OutputTensorName { get; set; }
+
+    /// <summary>
+    /// Also add the column <c>ApplyOnnxModel</c> would add for the explained output (named after the ONNX output, e.g.
+    /// the Softmax probabilities), computed from the explainer's own forward pass, so that the explainer replaces
+    /// <c>ApplyOnnxModel</c> and the model runs once per row. Set by <c>ml.Transforms.ExplainOnnxModel</c> and by
+    /// <c>AppendExplain()</c> when it replaces an <c>ApplyOnnxModel</c> step. Default: false.
+    /// </summary>
+    public bool AddModelOutputColumn { get; set; }
 
     /// <summary>Output column: the method's map, float vector [C,H,W] ([k,C,H,W] for top-k). Default: "Relevance".</summary>
     public string RelevanceColumnName { get; set; } = "Relevance";
@@ -96,6 +112,7 @@ public sealed class ClrpExplainOptions
         copy.Std = (float[]?)Std?.Clone();
         copy.Low = (float[]?)Low?.Clone();
         copy.High = (float[]?)High?.Clone();
+        copy.ClassNames = (string[]?)ClassNames?.Clone();
         return copy;
     }
 }

@@ -127,10 +127,57 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
         }
     }
 
-    /// <summary>Loads the model named in <paramref name="options"/> and fixes the layout against <paramref name="inputSchema"/>.</summary>
-    internal static ClrpTransformer Fit(ClrpExplainOptions options, MLContext? ml, DataViewSchema inputSchema)
+    /// <summary>
+    /// An explainer of the model in <paramref name="model"/> (a graph composed in memory); <see cref="ClrpExplainOptions.ModelPath"/>
+    /// only describes it. The bytes are kept, so <see cref="Save(Stream)"/> and <see cref="SaveOnnxModel"/> write them.
+    /// </summary>
+    internal static ClrpTransformer FromModelBytes(ClrpExplainOptions options, byte[] model, DataViewSchema inputSchema)
     {
         ExplainerSetup.Validate(options);
+        string temp = Path.Combine(Path.GetTempPath(), $"clrp-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            File.WriteAllBytes(temp, model);
+            ClrpTransformer transformer = Create(options, null, temp, dims: null, modelBytes: model, inputSchema);
+            try
+            {
+                InputSchemaValidator.ValidateInput(inputSchema, transformer.Layout);
+                return transformer;
+            }
+            catch
+            {
+                transformer.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Writes the ONNX model this explainer explains to <paramref name="path"/>: the file it was fitted with, or the graph
+    /// <c>AppendExplain()</c> composed from a featurizer and a trained head (which <c>clrp explain --model</c> then explains alike).
+    /// </summary>
+    public void SaveOnnxModel(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        File.WriteAllBytes(path, _modelBytes ?? File.ReadAllBytes(Layout.Options.ModelPath));
+    }
+
+    /// <summary>The model's class names when known (<see cref="ClrpExplainOptions.ClassNames"/>; a composed head's label values), else null.</summary>
+    public IReadOnlyList<string>? ClassNames => Layout.ClassNames;
+
+    /// <summary>Loads the model named in <paramref name="options"/> and fixes the layout against <paramref name="inputSchema"/>.</summary>
+    /// <param name="options">What to explain; bounds not given come from an <c>ExtractPixels</c> step that wrote the input column of <paramref name="data"/>.</param>
+    /// <param name="ml">GPU defaults, or null.</param>
+    /// <param name="inputSchema">The schema the explainer will read.</param>
+    /// <param name="data">The data being fitted, walked back to find the <c>ExtractPixels</c> step; null = none.</param>
+    internal static ClrpTransformer Fit(ClrpExplainOptions options, MLContext? ml, DataViewSchema inputSchema, IDataView? data = null)
+    {
+        ExplainerSetup.Validate(options);
+        options = WithPixelBounds(options, data);
         ClrpTransformer transformer = Create(options, ml, options.ModelPath, dims: null, modelBytes: null, inputSchema);
         try
         {
@@ -142,6 +189,32 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
             transformer.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> with z^B bounds from the <c>ExtractPixels</c> step that wrote the input column, when none
+    /// are given and the model's first linear layer reads its input as is. A model that normalises inside the graph (Sub/Div
+    /// before its first Conv) keeps the default, each image's own range at that layer.
+    /// </summary>
+    private static ClrpExplainOptions WithPixelBounds(ClrpExplainOptions options, IDataView? data)
+    {
+        if (data is null || ExplainerSetup.Bounds(options) is not null)
+        {
+            return options;
+        }
+
+        ModelReport report = ClrpExplainer.Inspect(options.ModelPath, new ExplainerOptions { OutputName = options.OutputTensorName });
+        string column = options.InputColumnName ?? report.Input.Name;
+        bool firstLayerReadsInput = report.Nodes.FirstOrDefault(n => n.Node.Name == report.FirstLinearLayer)?.Node.Input(0) == report.Input.Name;
+        if (!firstLayerReadsInput || Chain.PixelBounds.Find(data, column) is not { } range)
+        {
+            return options;
+        }
+
+        ClrpExplainOptions copy = options.Clone();
+        copy.Low = [range.Low];
+        copy.High = [range.High];
+        return copy;
     }
 
     private static ClrpTransformer Create(ClrpExplainOptions options, MLContext? ml, string path, int[]? dims, byte[]? modelBytes, DataViewSchema? inputSchema = null)
@@ -160,7 +233,8 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
             }
 
             byte[] hash = modelBytes is null ? SHA256.HashData(File.ReadAllBytes(path)) : SHA256.HashData(modelBytes);
-            var layout = new ExplanationLayout(options, options.InputColumnName, dims, classes);
+            ModelOutputColumn? output = options.AddModelOutputColumn ? ModelOutputColumn.Resolve(path, explainer.LogitsName, options.OutputTensorName, classes) : null;
+            var layout = new ExplanationLayout(options, options.InputColumnName, dims, classes, output);
             return new ClrpTransformer(explainer, layout, modelBytes, hash);
         }
         catch

@@ -42,9 +42,11 @@ public sealed record ExplainTarget
     }
 
     /// <summary>
-    /// The class held in column <paramref name="columnName"/>: a key (ML.NET's <c>PredictedLabel</c> or a
-    /// <c>MapValueToKey</c> label; key value v means class v − 1, and the missing key 0 is an error), or an integral
-    /// number (int, uint, long, float, double … holding 0 … K − 1).
+    /// The class held in column <paramref name="columnName"/>: an integral number (int, uint, long, float, double …
+    /// holding 0 … K − 1), or a key (ML.NET's <c>PredictedLabel</c> or a <c>MapValueToKey</c> label), explained as the
+    /// class its key <em>value</em> names — a class index, or a name in <see cref="ClrpExplainOptions.ClassNames"/> —
+    /// whatever order the keys were numbered in. Keys whose values name no class are refused at <c>Fit</c>; a key
+    /// without values means class v − 1; the missing key 0 is an error.
     /// </summary>
     public static ExplainTarget Column(string columnName)
     {

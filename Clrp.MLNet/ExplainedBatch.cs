@@ -6,8 +6,9 @@ namespace Clrp.MLNet;
 /// </summary>
 internal sealed class ExplainedBatch
 {
-    public ExplainedBatch(int rows, float[] relevance, float[] heatmap, float[] logits, int[] classes)
+    public ExplainedBatch(int rows, float[] relevance, float[] heatmap, float[] logits, int[] classes, float[]? modelOutput = null)
     {
+        ModelOutput = modelOutput;
         Rows = rows;
         Relevance = relevance;
         Heatmap = heatmap;
@@ -24,4 +25,7 @@ internal sealed class ExplainedBatch
     public float[] Logits { get; }
 
     public int[] Classes { get; }
+
+    /// <summary>n×K values of the model's own output (probabilities for a final Softmax), when the layout adds it.</summary>
+    public float[]? ModelOutput { get; }
 }

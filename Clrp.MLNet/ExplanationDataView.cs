@@ -17,7 +17,7 @@ internal sealed class ExplanationDataView : IDataView
         _input = input;
         _explainer = explainer;
         Schema = explainer.Layout.OutputSchema(input.Schema);
-        _outputs = OutputColumns.Locate(input.Schema, Schema);
+        _outputs = OutputColumns.Locate(input.Schema, Schema, explainer.Layout.ModelOutput is not null);
     }
 
     public DataViewSchema Schema { get; }

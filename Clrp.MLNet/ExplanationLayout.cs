@@ -11,8 +11,9 @@ namespace Clrp.MLNet;
 /// </summary>
 internal sealed class ExplanationLayout
 {
-    public ExplanationLayout(ClrpExplainOptions options, string inputColumn, int[] inputDims, int classes)
+    public ExplanationLayout(ClrpExplainOptions options, string inputColumn, int[] inputDims, int classes, ModelOutputColumn? modelOutput = null)
     {
+        ModelOutput = modelOutput;
         Options = options;
         InputColumn = inputColumn;
         InputDims = inputDims;
@@ -45,6 +46,12 @@ internal sealed class ExplanationLayout
     /// <summary>K, the length of the explained tensor (logits).</summary>
     public int Classes { get; }
 
+    /// <summary>The model's class names in order (<see cref="ClrpExplainOptions.ClassNames"/>), or null when unknown.</summary>
+    public IReadOnlyList<string>? ClassNames => Options.ClassNames;
+
+    /// <summary>The column ApplyOnnxModel would add, when the explainer stands in for it; else null.</summary>
+    public ModelOutputColumn? ModelOutput { get; }
+
     /// <summary>k, the classes explained per row.</summary>
     public int PerRow { get; }
 
@@ -58,12 +65,18 @@ internal sealed class ExplanationLayout
     public IReadOnlyList<(string Name, DataViewType Type)> AddedColumns(bool addLogits)
     {
         int[] lead = PerRow > 1 ? [PerRow] : [];
-        var added = new List<(string, DataViewType)>
+        var added = new List<(string, DataViewType)>();
+        if (ModelOutput is { } output)
         {
+            added.Add((output.Name, new VectorDataViewType(NumberDataViewType.Single, output.Dims)));
+        }
+
+        added.AddRange(
+        [
             (Options.RelevanceColumnName, new VectorDataViewType(NumberDataViewType.Single, (int[])[.. lead, .. InputDims])),
             (Options.HeatmapColumnName, new VectorDataViewType(NumberDataViewType.Single, (int[])[.. lead, .. HeatmapDims])),
             (Options.ExplainedClassColumnName, PerRow > 1 ? new VectorDataViewType(NumberDataViewType.Int32, PerRow) : NumberDataViewType.Int32),
-        };
+        ]);
         if (addLogits)
         {
             added.Add((Options.LogitsColumnName, new VectorDataViewType(NumberDataViewType.Single, Classes)));

@@ -17,7 +17,7 @@ internal sealed class ExplanationRowMapper : IRowToRowMapper
         InputSchema = inputSchema;
         _explainer = explainer;
         OutputSchema = explainer.Layout.OutputSchema(inputSchema);
-        _outputs = OutputColumns.Locate(inputSchema, OutputSchema);
+        _outputs = OutputColumns.Locate(inputSchema, OutputSchema, explainer.Layout.ModelOutput is not null);
     }
 
     public DataViewSchema InputSchema { get; }

@@ -26,7 +26,9 @@ internal static class InputSchemaValidator
 
         if (layout.TargetColumn is { } target)
         {
-            ValidateTargetType(target, Require(schema, target, "a key or an integral number", "the class to explain").Type);
+            DataViewSchema.Column targetColumn = Require(schema, target, "a key or an integral number", "the class to explain");
+            ValidateTargetType(target, targetColumn.Type);
+            _ = KeyClassMap.Create(targetColumn, layout);
         }
     }
 

@@ -5,8 +5,9 @@ namespace Clrp.MLNet;
 /// <summary>Indices of the added columns in an output schema, and which of them a consumer asked for.</summary>
 internal sealed class OutputColumns
 {
-    private OutputColumns(int inputCount, int relevance, int heatmap, int explainedClass, int logits)
+    private OutputColumns(int inputCount, int modelOutput, int relevance, int heatmap, int explainedClass, int logits)
     {
+        ModelOutput = modelOutput;
         InputCount = inputCount;
         Relevance = relevance;
         Heatmap = heatmap;
@@ -16,6 +17,9 @@ internal sealed class OutputColumns
 
     /// <summary>Columns [0, InputCount) are the input's, passed through.</summary>
     public int InputCount { get; }
+
+    /// <summary>The index of the model's own output column (when the explainer stands in for ApplyOnnxModel), or −1.</summary>
+    public int ModelOutput { get; }
 
     public int Relevance { get; }
 
@@ -27,10 +31,12 @@ internal sealed class OutputColumns
     public int Logits { get; }
 
     /// <summary>Locates the added columns, which <see cref="ExplanationLayout.OutputSchema"/> appends after the input's.</summary>
-    public static OutputColumns Locate(DataViewSchema input, DataViewSchema output)
+    public static OutputColumns Locate(DataViewSchema input, DataViewSchema output, bool hasModelOutput)
     {
         int n = input.Count;
-        return new OutputColumns(n, n, n + 1, n + 2, output.Count > n + 3 ? n + 3 : -1);
+        int m = hasModelOutput ? n : -1;
+        int r = hasModelOutput ? n + 1 : n;
+        return new OutputColumns(n, m, r, r + 1, r + 2, output.Count > r + 3 ? r + 3 : -1);
     }
 
     /// <summary>True when <paramref name="index"/> is one of the added columns.</summary>

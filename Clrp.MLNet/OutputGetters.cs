@@ -22,6 +22,10 @@ internal static class OutputGetters
         {
             getter = FloatSlice(() => current(), b => b.Heatmap, k * layout.HeatmapLength);
         }
+        else if (index == outputs.ModelOutput)
+        {
+            getter = FloatSlice(() => current(), b => b.ModelOutput!, layout.Classes);
+        }
         else if (index == outputs.Logits)
         {
             getter = FloatSlice(() => current(), b => b.Logits, layout.Classes);

@@ -14,6 +14,7 @@ internal sealed class RowInputReader
     private readonly ExplanationLayout _layout;
     private readonly ValueGetter<VBuffer<float>> _input;
     private readonly Func<double>? _target;
+    private readonly int[]? _keyMap;
     private VBuffer<float> _buffer;
 
     public RowInputReader(DataViewRow row, ExplanationLayout layout)
@@ -25,7 +26,8 @@ internal sealed class RowInputReader
         {
             DataViewSchema.Column column = row.Schema[name];
             InputSchemaValidator.ValidateTargetType(name, column.Type);
-            _target = TargetGetters.Create(row, column);
+            _keyMap = KeyClassMap.Create(column, layout);
+            _target = TargetGetters.Create(row, column, _keyMap);
         }
     }
 
@@ -55,7 +57,9 @@ internal sealed class RowInputReader
         int classes = _layout.Classes;
         if (double.IsNaN(value) || value != Math.Floor(value) || value < 0 || value >= classes)
         {
-            string shown = _row.Schema[_layout.TargetColumn!].Type is KeyDataViewType ? $"key {value + 1} (class {value})" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string shown = _row.Schema[_layout.TargetColumn!].Type is KeyDataViewType
+                ? value < 0 ? "the missing key (0)" : _keyMap is null ? $"key {value + 1} (class {value})" : "a key outside its key values"
+                : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
             throw new InvalidTargetException($"column '{_layout.TargetColumn}' row {_row.Position} holds {shown}; the class to explain must be an integer in [0, {classes}) for a model with {classes} classes.");
         }
 

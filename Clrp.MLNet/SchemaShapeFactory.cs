@@ -64,6 +64,7 @@ internal static class SchemaShapeFactory
         public float[] Floats1 = [];
         public float[] Floats2 = [];
         public float[] Floats3 = [];
+        public float[] Floats4 = [];
         public int[] IntVector1 = [];
         public int IntScalar1 = default;
         public float FloatScalar1 = default;

@@ -13,7 +13,8 @@ internal static class TransformerFormat
 {
     // Version history (bump on any change to what is written; readers accept every version ≤ Current):
     // 1: first format — options, dimensions, model bytes + SHA-256.
-    private const int Current = 1;
+    // 2: + ClassNames and AddModelOutputColumn (after BatchSize).
+    private const int Current = 2;
     private static readonly byte[] Magic = "CLRPMLNT"u8.ToArray();
 
     public static void Write(Stream stream, ExplanationLayout layout, byte[] model)
@@ -44,6 +45,13 @@ internal static class TransformerFormat
         w.Write(o.GpuDeviceId ?? -1);
         w.Write(o.FallbackToCpu is null ? (byte)2 : o.FallbackToCpu.Value ? (byte)1 : (byte)0);
         w.Write(o.BatchSize);
+        w.Write(o.ClassNames?.Length ?? -1);
+        foreach (string name in o.ClassNames ?? [])
+        {
+            w.Write(name);
+        }
+
+        w.Write(o.AddModelOutputColumn);
         w.Write(layout.InputDims.Length);
         foreach (int d in layout.InputDims)
         {
@@ -105,6 +113,13 @@ internal static class TransformerFormat
             byte fallback = r.ReadByte();
             o.FallbackToCpu = fallback == 2 ? null : fallback == 1;
             o.BatchSize = r.ReadInt32();
+            if (version >= 2)
+            {
+                int names = r.ReadInt32();
+                o.ClassNames = names < 0 ? null : Enumerable.Range(0, names).Select(_ => r.ReadString()).ToArray();
+                o.AddModelOutputColumn = r.ReadBoolean();
+            }
+
             int[] dims = new int[r.ReadInt32()];
             for (int i = 0; i < dims.Length; i++)
             {

@@ -96,6 +96,18 @@ public sealed class ResourceLimitException : ClrpException
 }
 
 /// <summary>
+/// The compiled engine cannot express this model's explanation as one ONNX graph (an opset older than 7, a model whose
+/// weights live in external files, a shape it cannot resolve); the message names the node and the reason. With the
+/// default <see cref="Explaining.ExplainerEngine.Auto"/> the managed engine takes over instead.
+/// </summary>
+public sealed class CompilationException : ClrpException
+{
+    public CompilationException(string message) : base(message) { }
+
+    public CompilationException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
 /// ONNX Runtime refused to run the model on this input: a node's shapes do not fit (a kernel larger than its input, a
 /// channel-count mismatch, a Reshape that does not divide, an integer overflow in its attributes). The message names
 /// the node of the model file, its operator and the input shape; <see cref="NodeName"/> is null when ONNX Runtime

@@ -31,6 +31,9 @@ public sealed class Composite
     /// <summary>The preset name ("paper", "epsilon-plus", …).</summary>
     public string Name { get; }
 
+    /// <summary>The rule of parameter-free maps that share relevance in proportion: average pools, reductions, linear resizing, residual sums.</summary>
+    public NormRule Norm { get; init; } = new();
+
     /// <summary>The rule for a layer in <paramref name="role"/>.</summary>
     public LinearRule RuleFor(LayerRole role) => _select(role);
 

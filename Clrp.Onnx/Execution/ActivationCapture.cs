@@ -56,28 +56,6 @@ internal sealed class ActivationCapture : IDisposable
     public bool ShrinkArenaAfterRun { get; set; }
 
     /// <summary>
-    /// Bytes the captured values of one image take, from ONNX Runtime's inferred output shapes; a dynamic axis is taken
-    /// from <paramref name="inputShape"/> at the same position (spatial axes follow the input's), else as 1.
-    /// </summary>
-    public long EstimateBytesPerImage(IReadOnlyList<int> inputShape)
-    {
-        long total = 0;
-        foreach (string name in _outputNames)
-        {
-            int[] dims = _session.OutputMetadata.TryGetValue(name, out NodeMetadata? meta) && meta.IsTensor ? meta.Dimensions : [];
-            long count = 1;
-            for (int axis = 1; axis < dims.Length; axis++)
-            {
-                count *= dims[axis] > 0 ? dims[axis] : axis < inputShape.Count ? inputShape[axis] : 1;
-            }
-
-            total += count * sizeof(float);
-        }
-
-        return total;
-    }
-
-    /// <summary>
     /// Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].
     /// The copies' buffers come from <paramref name="pool"/> when one is given.
     /// </summary>

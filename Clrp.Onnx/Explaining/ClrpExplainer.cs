@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Compiling;
 using Clrp.Onnx.Composites;
 using Clrp.Onnx.Execution;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Operators;
+using Clrp.Onnx.Planning;
 using Clrp.Onnx.Rules;
 using Clrp.Onnx.Tensors;
 
@@ -9,41 +11,43 @@ namespace Clrp.Onnx.Explaining;
 
 /// <summary>
 /// Explains an ONNX classifier's decisions with LRP, CLRP1, CLRP2, SGLRP or gradient baselines.
-/// <see cref="Load"/> reads and validates the model (unsupported operators fail here, not mid-walk) and opens
-/// an ONNX Runtime session whose graph also outputs the activations the walk needs. Each
-/// <see cref="Explain(Tensor, Target?)"/> runs one forward pass and one backward walk over a batch of seeds.
-/// Thread safety: <see cref="Explain(Tensor, Target?)"/> may be called from several threads at once; the
-/// explainer holds no per-call state (ONNX Runtime sessions are thread-safe, weight caches are concurrent).
+/// <see cref="Load"/> reads and validates the model (unsupported operators fail here, not mid-walk) and prepares an engine
+/// (DESIGN §2): by default the <b>compiled</b> one, a single ONNX graph — the model's forward, the rule denominators, the
+/// relevance pass, the seeds and the method's map — that ONNX Runtime runs on its device; where a model cannot be compiled,
+/// the <b>managed</b> walk (ONNX Runtime forward, managed backward), with one log line. Graphs are specialised to the
+/// input's per-image shape and the number of classes per image; the first of each is compiled when first needed (at load
+/// for a model with a fixed input size).
+/// Thread safety: <see cref="Explain(Tensor, Target?)"/> may be called from several threads at once.
 /// </summary>
 public sealed class ClrpExplainer : IDisposable
 {
     private readonly ExplanationPlan _plan;
-    private readonly ActivationCapture _capture;
     private readonly ExplainerOptions _options;
     private readonly Composite _composite;
-
-    // Per Conv node and rule part, the captured value that holds its denominator (ForwardDenominators).
-    private readonly IReadOnlyDictionary<string, string?[]> _denominators;
-
-    // Reused between explanations: captured activations and the walk's large temporaries (see BufferPool).
-    private readonly BufferPool _pool;
+    private readonly ConcurrentDictionary<string, Lazy<IExplanationEngine>> _engines = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Dictionary<string, int[]>>> _shapes = new(StringComparer.Ordinal);
+    private readonly Lazy<ManagedEngine> _managed;
+    private readonly int[]? _declaredShape;
+    private int _fallbackLogged;
 
     // ObjectDisposedException after Dispose; Dispose waits for explanations in flight (issue 12).
     private readonly DisposalGuard _guard = new(nameof(ClrpExplainer));
 
-    // ExplainerOptions.MaxMemoryBytes: requests refused before allocating, the pool and ORT's arena kept small.
+    // ORT failures while running become ModelRunException naming the node of the file (issue 12).
+    private readonly OrtFailures _failures;
+
+    // ExplainerOptions.MaxMemoryBytes: requests that cannot fit are refused before anything runs (issue 12).
     private readonly MemoryBudget _budget;
 
-    private ClrpExplainer(ExplanationPlan plan, ActivationCapture capture, ExplainerOptions options, Composite composite, IReadOnlyDictionary<string, string?[]> denominators)
+    private ClrpExplainer(ExplanationPlan plan, ExplainerOptions options, Composite composite)
     {
-        _denominators = denominators;
         _plan = plan;
-        _capture = capture;
         _options = options;
         _composite = composite;
-        _pool = new BufferPool(MemoryBudget.PoolCapacity(options));
+        _declaredShape = ShapeProbe.DeclaredImageShape(plan.Input);
+        _failures = new OrtFailures(plan.Original.Model, plan.Graph.Source);
         _budget = new MemoryBudget(options.MaxMemoryBytes);
-        capture.ShrinkArenaAfterRun = options.MaxMemoryBytes is not null;
+        _managed = new Lazy<ManagedEngine>(() => ManagedEngine.Create(_plan, _options, _composite, _declaredShape is null ? null : ShapesFor(_declaredShape)));
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
@@ -55,16 +59,22 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>The options in effect.</summary>
     public ExplainerOptions Options => _guard.Checked(_options);
 
-    /// <summary>ONNX Runtime's execution provider ("CPU" or "CUDA:id").</summary>
-    public string ExecutionProvider => _guard.Checked(_capture.Provider);
+    /// <summary>ONNX Runtime's execution provider ("CPU" or "CUDA:id") of the engine for the model's declared input size.</summary>
+    public string ExecutionProvider => _guard.Checked(DefaultEngine?.Provider ?? _options.Device.ToString());
+
+    /// <summary>"compiled" or "managed": the engine explaining inputs of the model's declared size ("pending" until the first explanation of a model with a free input size).</summary>
+    public string Engine => _guard.Checked(DefaultEngine?.Name ?? "pending");
 
     /// <summary>Per node: its rule, "propagates", "constant", … (what <c>clrp info</c> prints).</summary>
     public IReadOnlyList<NodeReport> Nodes => _guard.Checked(_plan.Report);
+
+    private IExplanationEngine? DefaultEngine => _declaredShape is null ? null : EngineFor(_declaredShape, 1);
 
     /// <summary>Loads and validates <paramref name="modelPath"/>.</summary>
     /// <exception cref="ModelLoadException">Missing, empty, truncated or corrupt file.</exception>
     /// <exception cref="InvalidGraphException">Malformed graph or no float image input.</exception>
     /// <exception cref="UnsupportedOperatorException">An operator on the explained path has no propagator.</exception>
+    /// <exception cref="CompilationException">With <see cref="ExplainerEngine.Compiled"/>: the model cannot be compiled.</exception>
     /// <exception cref="DeviceUnavailableException">CUDA requested without fallback and not loadable.</exception>
     public static ClrpExplainer Load(string modelPath, ExplainerOptions? options = null)
     {
@@ -72,37 +82,23 @@ public sealed class ClrpExplainer : IDisposable
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
         Composite composite = options.EffectiveRules;
         ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
+        var explainer = new ClrpExplainer(plan, options, composite);
         try
         {
-            return Create(plan, options, composite, modelPath);
+            explainer.CheckMethod(modelPath);
+            _ = explainer.DefaultEngine; // a fixed-size model gets its engine (and any load error) now
+            return explainer;
+        }
+        catch (ShapeProbeException e)
+        {
+            explainer.Dispose();
+            throw explainer.Typed(e, [1, .. explainer._declaredShape ?? []]);
         }
         catch
         {
-            plan.Dispose();
+            explainer.Dispose();
             throw;
         }
-    }
-
-    private static ClrpExplainer Create(ExplanationPlan plan, ExplainerOptions options, Composite composite, string modelPath)
-    {
-        if (options.Method == ExplainMethod.Clrp2)
-        {
-            if (plan.LogitLayer is null)
-            {
-                throw new InvalidGraphException($"{modelPath}: CLRP2 needs the linear layer that computes '{plan.Logits}', but the logits are not reached from one through single-input operators; use clrp1.");
-            }
-
-            if (plan.Rules[plan.LogitLayer.Name] is EpsilonRule)
-            {
-                options.Log?.Invoke($"warning: composite '{composite.Name}' puts the ε rule on the logit layer '{plan.LogitLayer.Name}'; CLRP2's dual then equals the target map and the CLRP2 map is ~0. Use --rules paper.");
-            }
-        }
-
-        ForwardDenominators denominators = options.Method.IsGradient() || !options.DenominatorsInCapture ? ForwardDenominators.None : ForwardDenominators.Build(plan);
-        string[] captured = [.. plan.CapturedValues.Concat(denominators.Values).Distinct(StringComparer.Ordinal)];
-        var capture = new ActivationCapture(plan.Graph, plan.Input, captured, options.Device, options.Log, denominators.Nodes, denominators.Initializers);
-        plan.Graph.ReleaseModel();
-        return new ClrpExplainer(plan, capture, options, composite, denominators.ValuesByNode);
     }
 
     /// <summary>
@@ -124,189 +120,149 @@ public sealed class ClrpExplainer : IDisposable
     /// <exception cref="InvalidTargetException">A class outside [0, K).</exception>
     public Explanation Explain(Tensor input, Target? target = null)
     {
+        ArgumentNullException.ThrowIfNull(input);
         using DisposalGuard.Lease lease = _guard.Enter();
+        target ??= Target.Predicted;
+        Tensor batch = ValidateInput(input);
         try
         {
-            return ExplainCore(input, target);
+            RequestLimits.CheckTargets(target, () => ClassCount(batch.Shape[1..]));
+            _budget.Check(batch, target, _options.Method, () => ProbedShapes(batch.Shape[1..]));
+            return EngineFor(batch.Shape[1..], target.Count).Explain(batch, target);
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
         {
-            // The capture run translates its own failures (naming the node); this is ORT inside the walk's kernels.
-            throw OrtFailures.Internal(e, _plan.Graph.Source, "the backward walk's kernels");
+            throw _failures.Translate(e, batch.Shape);
+        }
+        catch (ShapeProbeException e)
+        {
+            throw Typed(e, batch.Shape);
         }
     }
 
-    private Explanation ExplainCore(Tensor input, Target? target)
+    /// <summary>
+    /// What a failed shape probe means to the caller: the typed error it wraps (the model refused at load by ORT's shape
+    /// inference, an ORT failure naming the node) — ShapeProbeException itself is internal and no ClrpException.
+    /// </summary>
+    private Exception Typed(ShapeProbeException e, IReadOnlyList<int> shape) => e.InnerException switch
     {
-        ArgumentNullException.ThrowIfNull(input);
-        target ??= Target.Predicted;
-        Tensor batch = ValidateInput(input);
-        _budget.Check(batch, target, _options.Method, _capture);
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        Dictionary<string, Tensor> activations = _capture.Run(batch, _pool);
-        _budget.Record(batch, activations);
-        TimeSpan forwardTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        Tensor logits = activations[_plan.Logits];
-        int n = batch.Shape[0];
-        int classes = ValidateLogits(logits, n);
-        RequestLimits.CheckTargets(target, classes);
-        var logits2d = logits.Reshape(n, classes);
+        ClrpException typed => typed,
+        Microsoft.ML.OnnxRuntime.OnnxRuntimeException ort => _failures.Translate(ort, shape),
+        _ => new InvalidGraphException(e.Message),
+    };
 
-        int k = target.Count;
-        int perImage = SeedFactory.RowsPerImage(_options.Method, k);
-        int rows = n * perImage;
-        var targets = new int[n * k];
-        for (int img = 0; img < n; img++)
+    /// <summary>K from the probed shape of the logits for this input size (the probe runs once per size), or null.</summary>
+    private int? ClassCount(int[] imageShape) =>
+        ProbedShapes(imageShape).TryGetValue(_plan.Logits, out int[]? logits) ? logits.Aggregate(1, (a, b) => a * b) : null;
+
+    /// <summary>The probed shapes for this input size, or none when the probe fails (the engine then reports why).</summary>
+    private IReadOnlyDictionary<string, int[]> ProbedShapes(int[] imageShape)
+    {
+        try
         {
-            target.Resolve(img, logits2d.Row(img)).CopyTo(targets, img * k);
+            return ShapesFor(imageShape);
         }
-
-        var seeds = new Tensor(rows, classes);
-        var rowImage = new int[rows];
-        var negated = _options.Method == ExplainMethod.Clrp2 ? Enumerable.Repeat(-1, rows).ToArray() : null;
-        for (int img = 0; img < n; img++)
+        catch (ShapeProbeException)
         {
-            for (int s = 0; s < perImage; s++)
-            {
-                int row = (img * perImage) + s;
-                bool dual = s >= k;
-                int j = targets[(img * k) + (s % k)];
-                rowImage[row] = img;
-                SeedFactory.Fill(seeds.Row(row), logits2d.Row(img), j, _options.Method, dual, _options.DualSeed);
-                if (dual && negated is not null)
-                {
-                    negated[row] = j;
-                }
-            }
+            return new Dictionary<string, int[]>();
         }
-
-        long walkStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        WalkProfiler? profiler = _options.Profile ? new WalkProfiler() : null;
-        Tensor atInput = WalkInChunks(activations, seeds, rowImage, negated, batch, profiler);
-        Explanation explanation = Assemble(batch, atInput, seeds, logits2d, targets, k, perImage, forwardTime, walkStarted, profiler);
-        foreach ((string name, Tensor value) in activations)
-        {
-            // The logits live on in the explanation and the input belongs to the caller; the rest is spent.
-            if (name != _plan.Logits && !ReferenceEquals(value.Data, batch.Data))
-            {
-                _pool.Return(value);
-            }
-        }
-
-        _pool.Return(atInput);
-        return explanation;
     }
 
     /// <summary>Explains a flat buffer of shape <paramref name="shape"/>.</summary>
     public Explanation Explain(float[] input, int[] shape, Target? target = null) => Explain(new Tensor(input, shape), target);
 
-    private Tensor WalkInChunks(Dictionary<string, Tensor> activations, Tensor seeds, int[] rowImage, int[]? negated, Tensor batch, WalkProfiler? profiler)
+    /// <summary>
+    /// Writes the compiled explainer graph to <paramref name="path"/>: a standalone ONNX model (the model's forward, the
+    /// relevance pass and the map) that any ONNX Runtime runs, with the inputs and outputs of <see cref="CompiledNames"/>.
+    /// Its targets input defaults to the top <paramref name="targetsPerImage"/> classes.
+    /// </summary>
+    /// <param name="path">Where to write the model.</param>
+    /// <param name="targetsPerImage">k, the classes explained per image.</param>
+    /// <param name="imageShape">The per-image input shape; default the model's declared one.</param>
+    /// <returns>The number of nodes the explanation added to the model.</returns>
+    /// <exception cref="CompilationException">The model cannot be compiled.</exception>
+    public int Export(string path, int targetsPerImage = 1, int[]? imageShape = null)
     {
-        int rows = seeds.Shape[0];
-        long perRow = EstimateBytesPerRow(activations);
-        if (perRow > _options.MaxWalkBytes)
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using DisposalGuard.Lease lease = _guard.Enter();
+        if (targetsPerImage < 1)
         {
-            throw new ResourceLimitException($"one seed needs about {perRow >> 20} MiB in the backward walk, more than the {_options.MaxWalkBytes >> 20} MiB budget (ExplainerOptions.MaxWalkBytes).");
+            throw new InvalidOptionsException($"an exported explainer explains k ≥ 1 classes per image, got {targetsPerImage}.");
         }
 
-        int chunk = (int)Math.Clamp(_options.MaxWalkBytes / perRow, 1, rows);
-        bool gradient = _options.Method.IsGradient();
-        // Without given bounds, z^B uses each image's own range at the first linear layer's input (after any
-        // normalisation baked into the graph), which is where the rule applies.
-        Tensor firstInput = _plan.FirstLinear is { } first && activations.TryGetValue(first.Input(0), out Tensor? a) ? a : batch;
-        IReadOnlyList<BoxBounds> defaultBounds = _options.Bounds is { } given ? [given] : Enumerable.Range(0, batch.Shape[0]).Select(n => BoxBounds.FromData(firstInput, n)).ToArray();
-        var result = new Tensor([rows, .. batch.Shape[1..]]);
-        for (int start = 0; start < rows; start += chunk)
-        {
-            int count = Math.Min(chunk, rows - start);
-            var chunkSeeds = new Tensor(seeds.Data.AsSpan(start * seeds.RowLength, count * seeds.RowLength).ToArray(), [count, seeds.Shape[1]]);
-            var context = new PropagationContext
-            {
-                Graph = _plan.Graph,
-                Activations = activations,
-                RowImage = rowImage[start..(start + count)],
-                Mode = gradient ? PropagationMode.Gradient : PropagationMode.Relevance,
-                Rules = _plan.Rules,
-                DefaultBounds = defaultBounds,
-                NegatedLayer = negated is null ? null : _plan.LogitLayer?.Name,
-                NegatedUnit = negated?[start..(start + count)],
-                Profiler = profiler,
-                Pool = _pool,
-                Denominators = _denominators,
-            };
-            Tensor part = RelevanceWalker.Walk(_plan, context, chunkSeeds);
-            part.Data.CopyTo(result.Data, start * result.RowLength);
-            if (!ReferenceEquals(part.Data, result.Data))
-            {
-                _pool.Return(part);
-            }
-        }
-
-        return result;
+        int[] shape = imageShape ?? _declaredShape ?? throw new InvalidOptionsException($"'{_plan.Input.Name}' has a free size {_plan.Input.ShapeText}; give the per-image input size to export for (--size).");
+        CompiledGraph graph = Compile(shape, targetsPerImage, Enumerable.Range(1, targetsPerImage).Select(r => (long)-r).ToArray());
+        IO.AtomicFile.Write(path, stream => stream.Write(graph.Model));
+        return graph.Nodes;
     }
 
-    /// <summary>Bytes one relevance row may hold at once: the largest activation a few times over (relevance, quotient, gradient, result).</summary>
-    private static long EstimateBytesPerRow(Dictionary<string, Tensor> activations) =>
-        activations.Values.Max(t => (long)t.RowLength) * sizeof(float) * 6;
-
-    private Explanation Assemble(Tensor batch, Tensor atInput, Tensor seeds, Tensor logits, int[] targets, int k, int perImage, TimeSpan forwardTime, long walkStarted, WalkProfiler? profiler)
+    private void CheckMethod(string modelPath)
     {
-        int n = batch.Shape[0];
-        int length = batch.RowLength;
-        int[] perImageShape = batch.Shape[1..];
-        var final = new Tensor([n, k, .. perImageShape]);
-        Tensor? targetR = null, dualR = null, signed = null;
-        var diagnostics = new List<SeedDiagnostics>(n * perImage);
-        for (int img = 0; img < n; img++)
+        if (_options.Method != ExplainMethod.Clrp2)
         {
-            for (int s = 0; s < perImage; s++)
-            {
-                int row = (img * perImage) + s;
-                diagnostics.Add(new SeedDiagnostics(img, targets[(img * k) + (s % k)], s < k ? "target" : "dual",
-                    SeedFactory.Sum(seeds.Row(row)), SeedFactory.Sum(atInput.Row(row))));
-            }
+            return;
         }
 
-        if (_options.Method.IsContrastive())
+        if (_plan.LogitLayer is null)
         {
-            targetR = new Tensor(final.Shape);
-            dualR = new Tensor(final.Shape);
-            signed = new Tensor(final.Shape);
+            throw new InvalidGraphException($"{modelPath}: CLRP2 needs the linear layer that computes '{_plan.Logits}', but the logits are not reached from one through single-input operators; use clrp1.");
         }
 
-        for (int img = 0; img < n; img++)
+        if (_plan.Rules[_plan.LogitLayer.Name] is EpsilonRule)
         {
-            for (int i = 0; i < k; i++)
-            {
-                int slot = ((img * k) + i) * length;
-                ReadOnlySpan<float> r = atInput.Data.AsSpan(((img * perImage) + i) * length, length);
-                Span<float> dest = final.Data.AsSpan(slot, length);
-                switch (_options.Method)
-                {
-                    case ExplainMethod.Clrp1 or ExplainMethod.Clrp2:
-                        ReadOnlySpan<float> rDual = atInput.Data.AsSpan(((img * perImage) + k + i) * length, length);
-                        r.CopyTo(targetR!.Data.AsSpan(slot, length));
-                        rDual.CopyTo(dualR!.Data.AsSpan(slot, length));
-                        SeedFactory.Contrast(r, rDual, dest, signed!.Data.AsSpan(slot, length));
-                        break;
-                    case ExplainMethod.GradientInput:
-                        System.Numerics.Tensors.TensorPrimitives.Multiply(r, batch.Row(img), dest);
-                        break;
-                    default:
-                        r.CopyTo(dest);
-                        break;
-                }
-            }
+            _options.Log?.Invoke($"warning: composite '{_composite.Name}' puts the ε rule on the logit layer '{_plan.LogitLayer.Name}'; CLRP2's dual then equals the target map and the CLRP2 map is ~0. Use --rules paper.");
         }
-
-        string rules = _options.Method.IsGradient() ? "gradient" : _composite.Name;
-        return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider)
-        {
-            ForwardTime = forwardTime,
-            WalkTime = System.Diagnostics.Stopwatch.GetElapsedTime(walkStarted),
-            Profile = profiler is null ? null : new WalkProfile(forwardTime, profiler.Steps),
-        };
     }
+
+    /// <summary>The engine for inputs of <paramref name="imageShape"/> explained for k classes each, created on first use.</summary>
+    private IExplanationEngine EngineFor(int[] imageShape, int k)
+    {
+        // Profiles time the managed walk's steps; the compiled graph runs as one.
+        if (_options.Engine == ExplainerEngine.Managed || (_options.Engine == ExplainerEngine.Auto && _options.Profile))
+        {
+            return _managed.Value;
+        }
+
+        string key = Tensor.FormatShape(imageShape) + "|" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return _engines.GetOrAdd(key, _ => new Lazy<IExplanationEngine>(() => CreateEngine(imageShape, k), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+    }
+
+    private IExplanationEngine CreateEngine(int[] imageShape, int k)
+    {
+        try
+        {
+            CompiledGraph graph = Compile(imageShape, k, defaultTargets: null);
+            return CompiledEngine.Open(graph, _options.Device, _options.Log, _plan.Graph.Source, _plan.Input.Dimensions is { Count: > 0 } d && d[0] == 1);
+        }
+        catch (Exception e) when (_options.Engine == ExplainerEngine.Auto && e is CompilationException or ShapeProbeException)
+        {
+            if (Interlocked.Exchange(ref _fallbackLogged, 1) == 0)
+            {
+                _options.Log?.Invoke($"note: {_plan.Graph.Source}: explained by the managed engine: {e.Message}");
+            }
+
+            return _managed.Value;
+        }
+    }
+
+    private CompiledGraph Compile(int[] imageShape, int k, long[]? defaultTargets)
+    {
+        try
+        {
+            Dictionary<string, int[]> shapes = ShapesFor(imageShape);
+            var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape, defaultTargets);
+            return ExplainerCompiler.Compile(_plan, request, shapes);
+        }
+        catch (ShapeProbeException e) when (_options.Engine != ExplainerEngine.Auto)
+        {
+            throw new CompilationException(e.Message, e);
+        }
+    }
+
+    /// <summary>The per-image shapes of every value the walk reads, for one input size (probed once).</summary>
+    private Dictionary<string, int[]> ShapesFor(int[] imageShape) =>
+        _shapes.GetOrAdd(Tensor.FormatShape(imageShape), _ => new Lazy<Dictionary<string, int[]>>(
+            () => ShapeProbe.Run(_plan.Original, _plan.Input, imageShape, _plan.ProbedValues), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     private Tensor ValidateInput(Tensor input)
     {
@@ -345,23 +301,7 @@ public sealed class ClrpExplainer : IDisposable
         return batch;
     }
 
-    private int ValidateLogits(Tensor logits, int n)
-    {
-        bool classifier = logits.Rank >= 1 && logits.Shape[0] == n && logits.Shape.Skip(2).All(d => d == 1);
-        if (!classifier)
-        {
-            throw new InvalidGraphException($"{_plan.Graph.Source}: the explained output '{_plan.Logits}' has shape {logits.ShapeText}; expected class scores [N,K] (or [N,K,1,1]). Use --output to name another tensor.");
-        }
-
-        if (!logits.AllFinite())
-        {
-            throw new InvalidGraphException($"{_plan.Graph.Source}: the model produced NaN/Inf logits in '{_plan.Logits}' for this input.");
-        }
-
-        return logits.RowLength;
-    }
-
-    /// <summary>Releases the ONNX Runtime session.</summary>
+    /// <summary>Releases the ONNX Runtime sessions.</summary>
     public void Dispose()
     {
         if (!_guard.TryBeginDispose())
@@ -369,8 +309,19 @@ public sealed class ClrpExplainer : IDisposable
             return;
         }
 
-        _capture.Dispose();
+        foreach (Lazy<IExplanationEngine> engine in _engines.Values)
+        {
+            if (engine.IsValueCreated && engine.Value is not ManagedEngine)
+            {
+                engine.Value.Dispose();
+            }
+        }
+
+        if (_managed.IsValueCreated)
+        {
+            _managed.Value.Dispose();
+        }
+
         _plan.Dispose();
-        _pool.Clear();
     }
 }

@@ -19,7 +19,17 @@ public sealed class ExplainerOptions
     /// </summary>
     public BoxBounds? Bounds { get; init; }
 
-    /// <summary>Where ONNX Runtime runs the forward pass. Default: <see cref="Device.Cpu"/>.</summary>
+    /// <summary>
+    /// Which engine computes explanations: <see cref="ExplainerEngine.Auto"/> (default) runs the compiled graph and falls
+    /// back to the managed walk, with one log line, where a model cannot be compiled; <see cref="ExplainerEngine.Compiled"/>
+    /// and <see cref="ExplainerEngine.Managed"/> force one.
+    /// </summary>
+    public ExplainerEngine Engine { get; init; } = ExplainerEngine.Auto;
+
+    /// <summary>
+    /// Where ONNX Runtime runs: the compiled graph (forward, relevance pass and maps), or the managed engine's forward pass.
+    /// Default: <see cref="Device.Cpu"/>.
+    /// </summary>
     public Device Device { get; init; } = Device.Cpu;
 
     /// <summary>CLRP1's dual seed. Default: <see cref="DualSeed.Uniform"/>.</summary>

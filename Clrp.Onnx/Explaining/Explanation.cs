@@ -17,7 +17,7 @@ public sealed record SeedDiagnostics(int Image, int Class, string Seed, double S
 public sealed class Explanation
 {
     internal Explanation(ExplainMethod method, string rules, Tensor relevance, Tensor logits, int[] targetClasses, int targetsPerImage,
-        Tensor? targetRelevance, Tensor? dualRelevance, Tensor? signedDifference, IReadOnlyList<SeedDiagnostics> diagnostics, string provider)
+        Tensor? targetRelevance, Tensor? dualRelevance, Tensor? signedDifference, IReadOnlyList<SeedDiagnostics> diagnostics, string provider, Tensor? heatmap = null)
     {
         Method = method;
         Rules = rules;
@@ -30,7 +30,7 @@ public sealed class Explanation
         SignedDifference = signedDifference;
         Diagnostics = diagnostics;
         ExecutionProvider = provider;
-        Heatmap = ChannelSum(relevance);
+        Heatmap = heatmap ?? ChannelSum(relevance);
     }
 
     public ExplainMethod Method { get; }
@@ -74,10 +74,13 @@ public sealed class Explanation
     /// <summary>ONNX Runtime's execution provider for the forward pass ("CPU" or "CUDA:id").</summary>
     public string ExecutionProvider { get; }
 
-    /// <summary>Wall time of the forward run that captured the activations.</summary>
+    /// <summary>The engine that computed it: "compiled" (one ONNX Runtime graph) or "managed" (the managed walk).</summary>
+    public string Engine { get; internal init; } = "managed";
+
+    /// <summary>Wall time of the forward run that captured the activations (the managed engine; 0 for the compiled graph, which runs as one).</summary>
     public TimeSpan ForwardTime { get; internal init; }
 
-    /// <summary>Wall time of the backward walk (all seeds) and the final maps.</summary>
+    /// <summary>Wall time of the backward walk (all seeds) and the final maps; for the compiled graph, the whole run.</summary>
     public TimeSpan WalkTime { get; internal init; }
 
     /// <summary>Where the time went, when <see cref="ExplainerOptions.Profile"/> is set; else null.</summary>

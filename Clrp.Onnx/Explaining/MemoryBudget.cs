@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Clrp.Onnx.Execution;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Explaining;
@@ -9,8 +7,8 @@ namespace Clrp.Onnx.Explaining;
 /// <see cref="ResourceLimitException"/> before the capture run allocates anything. The estimate, for N images and R seed
 /// rows: 2 × N × (captured bytes per image) — ONNX Runtime's outputs and their managed copies — plus 3 × R × (input bytes
 /// per image) for the relevance at the input, the final map and the CLRP parts, plus one walk row (6 × the captured
-/// bytes per image, as the walk sizes its chunks). Captured bytes per image come from the previous run on that image
-/// shape, or before one from ONNX Runtime's inferred output shapes (dynamic axes taken from the input's). With a budget
+/// bytes per image, as the walk sizes its chunks). Captured bytes per image are the sum of the per-image shapes the
+/// shape probe finds for this input size (the values an explanation reads). With a budget
 /// the buffer pool keeps at most a quarter of it, and ORT's CPU arena is asked to shrink after every run
 /// (<c>memory.enable_memory_arena_shrinkage</c>); on fashion-pair-vgg that did not lower the working set after a run
 /// measurably (368–370 MiB either way), so the refusal before allocating is the guarantee.
@@ -18,7 +16,6 @@ namespace Clrp.Onnx.Explaining;
 internal sealed class MemoryBudget
 {
     private readonly long? _max;
-    private readonly ConcurrentDictionary<string, long> _measured = new(StringComparer.Ordinal);
 
     /// <exception cref="InvalidOptionsException">A budget of 0 bytes or less.</exception>
     public MemoryBudget(long? maxBytes) =>
@@ -28,8 +25,12 @@ internal sealed class MemoryBudget
     public static long PoolCapacity(ExplainerOptions options) =>
         options.MaxMemoryBytes is long max ? Math.Min(options.MaxWalkBytes, max / 4) : options.MaxWalkBytes;
 
+    /// <param name="batch">The validated input.</param>
+    /// <param name="target">The classes per image.</param>
+    /// <param name="method">The method (CLRP walks a dual row per class).</param>
+    /// <param name="shapes">The per-image shapes of every value an explanation reads (the shape probe; asked only with a budget).</param>
     /// <exception cref="ResourceLimitException">The estimate exceeds the budget.</exception>
-    public void Check(Tensor batch, Target target, ExplainMethod method, ActivationCapture capture)
+    public void Check(Tensor batch, Target target, ExplainMethod method, Func<IReadOnlyDictionary<string, int[]>> shapes)
     {
         if (_max is not long max)
         {
@@ -37,7 +38,7 @@ internal sealed class MemoryBudget
         }
 
         long n = batch.Shape[0];
-        long perImage = _measured.TryGetValue(Key(batch), out long measured) ? measured : capture.EstimateBytesPerImage(batch.Shape);
+        long perImage = shapes().Values.Sum(s => s.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
         long rows = n * (method.IsContrastive() ? 2L : 1L) * Math.Max(1, target.Count);
         long captureBytes = 2 * n * perImage;
         long results = 3 * rows * batch.RowLength * sizeof(float);
@@ -46,23 +47,9 @@ internal sealed class MemoryBudget
         if (required > max)
         {
             throw new ResourceLimitException(
-                $"explaining {n} image(s) with {rows} seed row(s) needs about {Mib(required)} (captured activations {Mib(captureBytes)}, maps {Mib(results)}, one walk row {Mib(walkRow)}), more than the budget of {Mib(max)} (ExplainerOptions.MaxMemoryBytes, --max-memory); explain fewer images or classes at once, or raise the budget.");
+                $"explaining {n} image(s) with {rows} seed row(s) needs about {Mib(required)} (activations {Mib(captureBytes)}, maps {Mib(results)}, one walk row {Mib(walkRow)}), more than the budget of {Mib(max)} (ExplainerOptions.MaxMemoryBytes, --max-memory); explain fewer images or classes at once, or raise the budget.");
         }
     }
-
-    /// <summary>Records what one run really captured per image, for the next estimate on that image shape.</summary>
-    public void Record(Tensor batch, IReadOnlyDictionary<string, Tensor> activations)
-    {
-        if (_max is null)
-        {
-            return;
-        }
-
-        long bytes = activations.Values.Where(t => !ReferenceEquals(t.Data, batch.Data)).Sum(t => (long)t.Length * sizeof(float));
-        _measured[Key(batch)] = bytes / batch.Shape[0];
-    }
-
-    private static string Key(Tensor batch) => string.Join(',', batch.Shape.Skip(1));
 
     private static string Mib(long bytes) => $"{Math.Ceiling(bytes / 1048576.0):0} MiB";
 }

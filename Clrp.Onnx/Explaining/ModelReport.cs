@@ -1,3 +1,4 @@
+using Clrp.Onnx.Planning;
 using Clrp.Onnx.Graph;
 
 namespace Clrp.Onnx.Explaining;

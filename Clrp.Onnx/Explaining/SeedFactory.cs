@@ -26,10 +26,18 @@ internal static class SeedFactory
                 seed[j] = 1f;
                 break;
             case ExplainMethod.Sglrp:
+                // p_j(1 − p_j) as p_j·Σ_{c≠j} p_c: for a confident class 1 − p_j cancels even in float64 (p_j = 1 − 5e-14
+                // leaves three digits), the sum of the others does not.
                 double[] p = Softmax(z);
+                double others = 0;
                 for (int c = 0; c < classes; c++)
                 {
-                    seed[c] = (float)(c == j ? p[j] * (1 - p[j]) : -p[j] * p[c]);
+                    others += c == j ? 0 : p[c];
+                }
+
+                for (int c = 0; c < classes; c++)
+                {
+                    seed[c] = (float)(c == j ? p[j] * others : -p[j] * p[c]);
                 }
 
                 break;

@@ -47,6 +47,37 @@ public abstract record Target
         return chosen;
     }
 
+    /// <summary>
+    /// The targets as a compiled graph takes them (<see cref="Compiling.CompiledNames.Targets"/>): [1, k] for every image or
+    /// [N, 1] per image, a class c as c and the class ranked r as −r; validated against K classes.
+    /// </summary>
+    internal (long[] Values, int Rows) Encode(int images, int classes)
+    {
+        switch (this)
+        {
+            case PredictedTarget:
+                return ([-1], 1);
+            case TopKTarget t:
+                return t.K <= classes
+                    ? (Enumerable.Range(1, t.K).Select(r => (long)-r).ToArray(), 1)
+                    : throw new InvalidTargetException($"top-k {t.K} exceeds the model's {classes} classes.");
+            case ClassTarget c:
+                return ([Checked(c.Index, classes)], 1);
+            case PerImageTarget p:
+                if (p.Classes.Length < images)
+                {
+                    throw new InvalidTargetException($"{p.Classes.Length} target classes given for a batch with more images (image {p.Classes.Length} has none).");
+                }
+
+                return (p.Classes.Take(images).Select(c => (long)Checked(c, classes)).ToArray(), images);
+            default:
+                throw new InvalidOperationException();
+        }
+    }
+
+    private static int Checked(int c, int classes) =>
+        c >= 0 && c < classes ? c : throw new InvalidTargetException($"target class {c} is outside [0, {classes}) for a model with {classes} classes.");
+
     private static int ArgMax(ReadOnlySpan<float> v) => TopIndices(v, 1)[0];
 
     private static int[] TopIndices(ReadOnlySpan<float> v, int k)

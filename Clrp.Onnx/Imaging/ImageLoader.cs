@@ -108,10 +108,11 @@ public static class ImageLoader
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var target = new SKBitmap(info);
         using (var canvas = new SKCanvas(target))
-        using (var paint = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = true })
+        using (var source = SKImage.FromBitmap(image))
+        using (var paint = new SKPaint { IsAntialias = true })
         {
             canvas.Clear(SKColors.White);
-            canvas.DrawBitmap(image, new SKRect(0, 0, width, height), paint);
+            canvas.DrawImage(source, new SKRect(0, 0, width, height), Sampling(image.Width, image.Height, width, height), paint);
         }
 
         // Opaque everywhere now, so premultiplied bytes equal straight RGBA.
@@ -124,6 +125,17 @@ public static class ImageLoader
 
         return rgba;
     }
+
+    /// <summary>
+    /// The sampling SkiaSharp 2.88's <c>FilterQuality.High</c> chose: none at the image's own size, bilinear from the
+    /// nearest mipmap when both sides shrink, Mitchell cubic otherwise. SkiaSharp 3 made that property obsolete and
+    /// applies the cubic at every scale (a same-size copy comes out blurred). Checked byte for byte against 2.88.9 on
+    /// 64² → 28², 100², 64², 100×40.
+    /// </summary>
+    private static SKSamplingOptions Sampling(int sourceWidth, int sourceHeight, int width, int height) =>
+        sourceWidth == width && sourceHeight == height ? new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None)
+        : width < sourceWidth && height < sourceHeight ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Nearest)
+        : new SKSamplingOptions(SKCubicResampler.Mitchell);
 
     /// <summary>
     /// Reads the header, refuses pictures above the budget, then decodes the whole file at the size

@@ -1,3 +1,4 @@
+using Clrp.Onnx.Emitting;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Kernels;
@@ -50,8 +51,9 @@ internal sealed class ContractionKernel : ILinearKernel
         return new ContractionKernel(inputShape, [.. inputShape[..^1], units], identityIn, identityOut, units);
     }
 
-    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null)
     {
+        weights = OrtConv2dKernel.Required(weights);
         int batch = x.Shape[0], inLength = x.RowLength;
         var z = new Tensor([batch, .. OutputShape]);
         int outLength = z.RowLength;
@@ -77,8 +79,9 @@ internal sealed class ContractionKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null)
     {
+        weights = OrtConv2dKernel.Required(weights);
         int batch = g.Shape[0], outLength = g.RowLength;
         var result = new Tensor([batch, .. InputShape]);
         int inLength = result.RowLength;
@@ -102,6 +105,66 @@ internal sealed class ContractionKernel : ILinearKernel
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Gathers x into [B·P, C] (skipped when x is already in that order), multiplies by Wᵀ with Gemm, and puts the [B, P·U]
+    /// product into the output's order (the inverse of the output index map).
+    /// </summary>
+    public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights)
+    {
+        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        string rows = Permute(emitter, emitter.Reshape(x, -1, _inputIndex.Length), _inputIndex);
+        string product = emitter.Gemm(emitter.Reshape(rows, -1, _contracted), w.Name, transA: false, transB: !w.Transposed);
+        string ordered = Permute(emitter, emitter.Reshape(product, -1, _outputIndex.Length), Invert(_outputIndex));
+        return emitter.Reshape(ordered, [-1, .. Array.ConvertAll(OutputShape, d => (long)d)]);
+    }
+
+    /// <summary>The transposed product: gather g into [B·P, U], multiply by W, and scatter back to x's order.</summary>
+    public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights)
+    {
+        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        string rows = Permute(emitter, emitter.Reshape(g, -1, _outputIndex.Length), _outputIndex);
+        string product = emitter.Gemm(emitter.Reshape(rows, -1, _units), w.Name, transA: false, transB: w.Transposed);
+        string ordered = Permute(emitter, emitter.Reshape(product, -1, _inputIndex.Length), Invert(_inputIndex));
+        return emitter.Reshape(ordered, [-1, .. Array.ConvertAll(InputShape, d => (long)d)]);
+    }
+
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias)
+    {
+        var perElement = new float[_outputIndex.Length];
+        for (int i = 0; i < _outputIndex.Length; i++)
+        {
+            perElement[_outputIndex[i]] = bias[i % _units];
+        }
+
+        return emitter.Node("Add", [z, emitter.Floats(perElement, [1, .. OutputShape], "bias")]);
+    }
+
+    /// <summary>[U, C], read with transB.</summary>
+    public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights) => (weights.Values, [weights.Rows, weights.Columns]);
+
+    /// <summary>Gathers the columns of a [B, L] value in the order <paramref name="order"/>; nothing when it is the identity.</summary>
+    private static string Permute(OnnxEmitter emitter, string value, int[] order)
+    {
+        bool identity = true;
+        for (int i = 0; i < order.Length && identity; i++)
+        {
+            identity = order[i] == i;
+        }
+
+        return identity ? value : emitter.Node("Gather", [value, emitter.Longs(Array.ConvertAll(order, v => (long)v), [order.Length])], OnnxEmitter.Int("axis", 1));
+    }
+
+    private static int[] Invert(int[] permutation)
+    {
+        var inverse = new int[permutation.Length];
+        for (int i = 0; i < permutation.Length; i++)
+        {
+            inverse[permutation[i]] = i;
+        }
+
+        return inverse;
     }
 
     public void AddBias(Tensor z, float[] bias)

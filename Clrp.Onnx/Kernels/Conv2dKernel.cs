@@ -1,4 +1,5 @@
 using System.Buffers;
+using Clrp.Onnx.Emitting;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Kernels;
@@ -41,7 +42,7 @@ internal sealed class Conv2dKernel : ILinearKernel
 
     private int ColumnRows => ChannelsPerGroup * _window.KernelH * _window.KernelW;
 
-    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null)
     {
         int batch = x.Shape[0];
         var z = new Tensor(batch, _outChannels, _window.OutH, _window.OutW);
@@ -53,7 +54,7 @@ internal sealed class Conv2dKernel : ILinearKernel
             {
                 for (int g = 0; g < _groups; g++)
                 {
-                    ReadOnlySpan<float> wg = weights.Values.AsSpan(g * OutChannelsPerGroup * ColumnRows, OutChannelsPerGroup * ColumnRows);
+                    ReadOnlySpan<float> wg = OrtConv2dKernel.Required(weights).Values.AsSpan(g * OutChannelsPerGroup * ColumnRows, OutChannelsPerGroup * ColumnRows);
                     for (int p0 = 0; p0 < _window.OutPositions; p0 += _tile)
                     {
                         int width = Math.Min(_tile, _window.OutPositions - p0);
@@ -76,11 +77,11 @@ internal sealed class Conv2dKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null)
     {
         int batch = g.Shape[0];
         var result = new Tensor(batch, _channels, _window.InH, _window.InW);
-        float[] transposed = weights.Transposed;
+        float[] transposed = OrtConv2dKernel.Required(weights).Transposed;
         ForEachSample(batch, (b, parallelInside) =>
         {
             float[] col = ArrayPool<float>.Shared.Rent(ColumnRows * _tile);
@@ -120,6 +121,17 @@ internal sealed class Conv2dKernel : ILinearKernel
         });
         return result;
     }
+
+    public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights) =>
+        ConvEmission.Conv(emitter, x, OrtConv2dKernel.Required(weights).Name, _window, _groups);
+
+    public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
+        ConvEmission.ConvTranspose(emitter, g, OrtConv2dKernel.Required(weights).Name, _window, _groups);
+
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
+
+    public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights) =>
+        (weights.Values, [weights.Rows, ChannelsPerGroup, _window.KernelH, _window.KernelW]);
 
     public void AddBias(Tensor z, float[] bias)
     {

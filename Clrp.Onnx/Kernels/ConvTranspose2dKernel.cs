@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Clrp.Onnx.Emitting;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Kernels;
@@ -38,9 +39,24 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null) => _adjoint.InputGradient(x, OnnxLayout(weights), pool);
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null) => _adjoint.InputGradient(x, OnnxLayout(OrtConv2dKernel.Required(weights)), pool);
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null) => _adjoint.Forward(g, OnnxLayout(weights), pool);
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null) => _adjoint.Forward(g, OnnxLayout(OrtConv2dKernel.Required(weights)), pool);
+
+    /// <summary>ConvTranspose(x, W) is the adjoint of the convolution over its output grid; W in ONNX layout serves both.</summary>
+    public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights) => _adjoint.EmitAdjoint(emitter, x, weights);
+
+    public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) => _adjoint.EmitForward(emitter, g, weights);
+
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
+
+    /// <summary>ONNX ConvTranspose layout [C_in, C_out/group, kH, kW].</summary>
+    public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights)
+    {
+        LinearWeights onnx = OnnxLayout(weights);
+        (_, int[] shape) = _adjoint.OnnxWeights(onnx);
+        return (onnx.Values, shape);
+    }
 
     public void AddBias(Tensor z, float[] bias)
     {

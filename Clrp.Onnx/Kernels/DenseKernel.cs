@@ -1,5 +1,6 @@
 using System.Buffers;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Clrp.Onnx.Emitting;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Kernels;
@@ -26,8 +27,9 @@ internal sealed class DenseKernel : ILinearKernel
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null)
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null)
     {
+        weights = OrtConv2dKernel.Required(weights);
         int batch = x.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var z = new Tensor(batch, outputs);
         // One dot product per (row, output unit) straight from W's rows: no transposed copy of W, which for
@@ -46,8 +48,9 @@ internal sealed class DenseKernel : ILinearKernel
         return z;
     }
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null)
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null)
     {
+        weights = OrtConv2dKernel.Required(weights);
         int batch = g.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var result = new Tensor(batch, inputs);
         if (weights.Source is null)
@@ -88,6 +91,25 @@ internal sealed class DenseKernel : ILinearKernel
         });
         return result;
     }
+
+    /// <summary><c>x·Wᵀ</c>: Gemm with transB over [out, in] weights, or plain over a MatMul's [in, out] matrix.</summary>
+    public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights)
+    {
+        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        return emitter.Gemm(x, w.Name, transA: false, transB: !w.Transposed);
+    }
+
+    /// <summary><c>g·W</c>.</summary>
+    public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights)
+    {
+        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        return emitter.Gemm(g, w.Name, transA: false, transB: w.Transposed);
+    }
+
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => emitter.Node("Add", [z, emitter.Floats(bias, [bias.Length], "bias")]);
+
+    /// <summary>[out, in], read with transB.</summary>
+    public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights) => (weights.Values, [weights.Rows, weights.Columns]);
 
     public void AddBias(Tensor z, float[] bias)
     {

@@ -4,6 +4,22 @@ namespace Clrp.Onnx.Kernels;
 internal delegate void ElementwiseMap(ReadOnlySpan<float> source, Span<float> destination);
 
 /// <summary>
+/// An element-wise map of weights (w⁺, w², −w, …) in its two forms: computed over spans, and emitted as ONNX nodes over a
+/// weight tensor. Rules define the maps (<c>WeightTransform</c>); kernels and the emitting interpreter only apply them.
+/// </summary>
+internal interface IWeightMap
+{
+    /// <summary>Identifies the map (cache key, e.g. "w+").</summary>
+    string Key { get; }
+
+    /// <summary>destination[i] = f(source[i]).</summary>
+    void ApplyTo(ReadOnlySpan<float> source, Span<float> destination);
+
+    /// <summary>Emits <c>f(w)</c> over the tensor named <paramref name="weights"/>; returns the result's name.</summary>
+    string Emit(Emitting.OnnxEmitter emitter, string weights);
+}
+
+/// <summary>
 /// A weight matrix of a linear layer as the kernels read it: <see cref="Rows"/> output units
 /// (output channels), split into <see cref="Groups"/> equal blocks of rows, each row holding
 /// <see cref="Columns"/> inputs (for Conv: C/group · kH · kW). The per-group transpose that the
@@ -20,16 +36,22 @@ internal sealed class LinearWeights
     private readonly Lazy<float[]> _values;
     private readonly Lazy<float[]> _transposed;
 
-    public LinearWeights(float[] values, int rows, int groups = 1)
+    /// <param name="values">Row-major [rows, columns].</param>
+    /// <param name="rows">Output units.</param>
+    /// <param name="groups">Groups.</param>
+    /// <param name="origin">The model constant that holds these values in the kernel's ONNX layout, when there is one.</param>
+    public LinearWeights(float[] values, int rows, int groups = 1, WeightOrigin? origin = null)
         : this(values.Length, rows, groups, new Lazy<float[]>(values))
     {
+        Origin = origin;
     }
 
-    private LinearWeights(LinearWeights source, ElementwiseMap map)
+    private LinearWeights(LinearWeights source, IWeightMap transform)
         : this(source.Rows * source.Columns, source.Rows, source.Groups, null)
     {
         Source = source;
-        Map = map;
+        Transform = transform;
+        Map = transform.ApplyTo;
     }
 
     /// <param name="length">Rows · Columns.</param>
@@ -59,6 +81,12 @@ internal sealed class LinearWeights
     /// <summary>For derived weights, the elementwise map applied to <see cref="Source"/>; else null.</summary>
     public ElementwiseMap? Map { get; }
 
+    /// <summary>For derived weights, the transform applied to <see cref="Source"/> (emitted as ONNX nodes by the compiler); else null.</summary>
+    public IWeightMap? Transform { get; }
+
+    /// <summary>Where these weights live in the model (null for derived or rearranged weights).</summary>
+    public WeightOrigin? Origin { get; }
+
     public int Rows { get; }
 
     public int Columns { get; }
@@ -71,8 +99,8 @@ internal sealed class LinearWeights
     /// <summary>Per group g, the transpose of its [RowsPerGroup, Columns] block, stored as [Columns, RowsPerGroup] at offset g·Columns·RowsPerGroup.</summary>
     public float[] Transposed => _transposed.Value;
 
-    /// <summary>Weights <c>map(w)</c> of the same shape, computed from these when first needed.</summary>
-    public static LinearWeights Derived(LinearWeights source, ElementwiseMap map) => new(source, map);
+    /// <summary>Weights <c>transform(w)</c> of the same shape, computed from these when first needed.</summary>
+    public static LinearWeights Derived(LinearWeights source, IWeightMap transform) => new(source, transform);
 
     /// <summary>Row <paramref name="row"/> of these weights, mapped on the fly into <paramref name="destination"/> when derived and not materialised.</summary>
     public ReadOnlySpan<float> RowOf(int row, Span<float> destination) => Slice(row, 0, Columns, destination);
@@ -116,3 +144,9 @@ internal sealed class LinearWeights
         return t;
     }
 }
+
+/// <summary>
+/// The model constant a layer's weights were read from, for graphs that extend the model: <paramref name="Constant"/> holds
+/// them in the kernel's ONNX layout, or (dense layers, <paramref name="Transposed"/>) as the transposed [in, out] matrix.
+/// </summary>
+internal sealed record WeightOrigin(string Constant, bool Transposed);

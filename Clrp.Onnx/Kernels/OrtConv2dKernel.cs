@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Clrp.Onnx.Emitting;
 using Clrp.Onnx.Execution;
 using Clrp.Onnx.Tensors;
 using Microsoft.ML.OnnxRuntime;
@@ -35,11 +36,26 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights weights, BufferPool? pool = null) =>
-        Run(For(weights).Forward, x, OutputShape, pool);
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null) =>
+        Run(For(Required(weights)).Forward, x, OutputShape, pool);
 
-    public Tensor InputGradient(Tensor g, LinearWeights weights, BufferPool? pool = null) =>
-        Run(For(weights).Transposed, g, InputShape, pool);
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null) =>
+        Run(For(Required(weights)).Transposed, g, InputShape, pool);
+
+    public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights) =>
+        ConvEmission.Conv(emitter, x, Required(weights).Name, _window, _groups);
+
+    public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
+        ConvEmission.ConvTranspose(emitter, g, Required(weights).Name, _window, _groups);
+
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
+
+    /// <summary>[M, C/group, kH, kW]: the layout the weights already have.</summary>
+    public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights) =>
+        (weights.Values, [weights.Rows, _channels / _groups, _window.KernelH, _window.KernelW]);
+
+    internal static T Required<T>(T? weights)
+        where T : class => weights ?? throw new ArgumentNullException(nameof(weights), "a convolution needs weights.");
 
     public void AddBias(Tensor z, float[] bias)
     {

@@ -24,8 +24,7 @@ internal static class OrtKernelModels
     /// </summary>
     public static byte[] TransposedConvolution(LinearWeights weights, int channels, int groups, Window2d w)
     {
-        int extraH = w.InH - ((w.StrideH * (w.OutH - 1)) + (w.DilationH * (w.KernelH - 1)) + 1 - w.PadTop - w.PadBottom);
-        int extraW = w.InW - ((w.StrideW * (w.OutW - 1)) + (w.DilationW * (w.KernelW - 1)) + 1 - w.PadLeft - w.PadRight);
+        (int extraH, int extraW) = ConvEmission.OutputPadding(w);
         return Build("ConvTranspose", weights, channels, groups, w, [weights.Rows, w.OutH, w.OutW], outputPadding: [extraH, extraW]);
     }
 

@@ -1,7 +1,13 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
+
+/// <summary>
+/// The derivative f′(x) of an element-wise activation, written in the relevance algebra so that both interpreters
+/// evaluate the same expression (gradient mode multiplies by it; relevance mode passes).
+/// </summary>
+internal delegate RelValue Derivative(IRelevanceAlgebra alg, RelValue x);
 
 /// <summary>
 /// Element-wise activations and no-ops. In relevance mode they pass relevance unchanged (the rule of the
@@ -11,11 +17,14 @@ internal static class ActivationOps
 {
     public static void Register(OperatorRegistry registry)
     {
-        registry.Register("Relu", 1, 22, (n, _) => new ElementwisePassPropagator(n, x => x > 0f ? 1f : 0f));
+        registry.Register("Relu", 1, 22, (n, _) => new ElementwisePassPropagator(n, static (alg, x) => alg.Binary(BinaryOp.Greater, x, Scalar(alg, 0f))));
         registry.Register("Identity", 1, 22, (n, _) => new ElementwisePassPropagator(n, null));
         registry.Register("Dropout", 1, 22, (n, _) => new ElementwisePassPropagator(n, null));
         registry.Register("BatchNormalization", 1, 22, (n, g) => new BatchNormPassPropagator(n, g));
     }
+
+    /// <summary>A shared scalar constant.</summary>
+    internal static RelValue Scalar(IRelevanceAlgebra alg, float value) => alg.Constant([value], []);
 }
 
 /// <summary>
@@ -23,37 +32,23 @@ internal static class ActivationOps
 /// <paramref name="derivative"/> evaluated at the captured input (null: f' = 1, an identity).
 /// Extra outputs (Dropout's mask) must have no consumers on the explained path.
 /// </summary>
-internal sealed class ElementwisePassPropagator(Node node, Func<float, float>? derivative) : IOperatorPropagator
+internal sealed class ElementwisePassPropagator(Node node, Derivative? derivative) : IOperatorPropagator
 {
     public IEnumerable<string> RequiredValues => [node.Input(0)];
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        var result = new Tensor?[node.Inputs.Count];
-        Tensor r = context.ShapedLike(outputRelevance[0] ?? context.ZerosLike(node.Input(0)), node.Input(0));
-        if (context.Mode == PropagationMode.Relevance || derivative is null)
+        var result = new RelValue?[node.Inputs.Count];
+        if (outputRelevance[0] is not RelValue r)
         {
-            result[0] = r;
             return result;
         }
 
-        Tensor x = context.Activation(node.Input(0));
-        var g = context.NewTensor(r.Shape);
-        int length = x.RowLength;
-        for (int row = 0; row < context.Rows; row++)
-        {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * length, length);
-            ReadOnlySpan<float> rs = r.Data.AsSpan(row * length, length);
-            Span<float> gs = g.Data.AsSpan(row * length, length);
-            for (int i = 0; i < length; i++)
-            {
-                gs[i] = rs[i] * derivative(xs[i]);
-            }
-        }
-
-        result[0] = g;
+        RelValue x = alg.Activation(node.Input(0));
+        r = alg.Reshape(r, x.RowShape);
+        result[0] = plan.Mode == PropagationMode.Relevance || derivative is null ? r : alg.Binary(BinaryOp.Multiply, r, derivative(alg, x));
         return result;
     }
 }
@@ -86,24 +81,19 @@ internal sealed class BatchNormPassPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        var result = new Tensor?[_node.Inputs.Count];
-        Tensor r = context.ShapedLike(outputRelevance[0]!, _node.Input(0));
-        if (context.Mode == PropagationMode.Relevance)
+        var result = new RelValue?[_node.Inputs.Count];
+        RelValue x = alg.Activation(_node.Input(0));
+        RelValue r = alg.Reshape(outputRelevance[0]!, x.RowShape);
+        if (plan.Mode == PropagationMode.Relevance)
         {
             result[0] = r;
             return result;
         }
 
-        int channels = r.Shape[1], inner = r.RowLength / channels;
-        var g = context.NewTensor(r.Shape);
-        for (int i = 0; i < r.Length; i++)
-        {
-            g.Data[i] = r.Data[i] * _k[(i / inner) % channels];
-        }
-
-        result[0] = g;
+        int[] perChannel = [_k.Length, .. Enumerable.Repeat(1, x.RowShape.Length - 1)];
+        result[0] = alg.Binary(BinaryOp.Multiply, r, alg.Constant(_k, perChannel));
         return result;
     }
 }

@@ -1,3 +1,4 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Tensors;
 
@@ -68,53 +69,39 @@ internal sealed class ConstantOperandPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor x = context.Activation(_node.Input(_x));
-        int[] xRow = x.Shape[1..];
-        int[] cRow = _constant is null ? [] : Broadcasting.ConstantRowShape(_node, _constant.Shape, x.Rank);
-        int[] outRow = _constant is null ? context.Activation(_node.Outputs[0]).Shape[1..] : Broadcasting.Shape(_node, xRow, cRow);
+        RelValue x = alg.Activation(_node.Input(_x));
+        int[] xRow = x.RowShape;
+        int rank = xRow.Length + 1;
+        int[] cRow = _constant is null ? [] : Broadcasting.ConstantRowShape(_node, _constant.Shape, rank);
+        int[] outRow = _constant is null ? alg.Activation(_node.Outputs[0]).RowShape : Broadcasting.Shape(_node, xRow, cRow);
         if (outRow.Length != xRow.Length)
         {
             throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"the output {Tensor.FormatShape(outRow)} per image has another rank than the activation {Tensor.FormatShape(xRow)}");
         }
 
-        int rows = context.Rows;
-        Tensor r = outputRelevance[0]!.Reshape([rows, .. outRow]);
-        var result = new Tensor?[_node.Inputs.Count];
-        if (context.Mode == PropagationMode.Gradient && !(_node.OpType == "Add" || (_node.OpType == "Sub" && _x == 0)))
+        RelValue r = alg.Reshape(outputRelevance[0]!, outRow);
+        if (plan.Mode == PropagationMode.Gradient && !(_node.OpType == "Add" || (_node.OpType == "Sub" && _x == 0)))
         {
-            r = ScaleByDerivative(r, x, cRow, outRow, context);
+            r = alg.Binary(BinaryOp.Multiply, r, Derivative(alg, x, cRow));
         }
 
-        result[_x] = Broadcasting.IsIdentity(xRow, outRow) ? r.Reshape([rows, .. xRow]) : Broadcasting.SumTo(r, rows, xRow, Broadcasting.IndexMap(xRow, outRow));
+        var result = new RelValue?[_node.Inputs.Count];
+        result[_x] = alg.SumTo(r, xRow);
         return result;
     }
 
-    /// <summary><c>g ⊙ ∂y/∂x</c> over the output shape.</summary>
-    private Tensor ScaleByDerivative(Tensor g, Tensor x, int[] cRow, int[] outRow, PropagationContext context)
+    /// <summary>∂y/∂x: −1 (c − x), c (x·c), 1/c (x/c), −c/x² (c/x).</summary>
+    private RelValue Derivative(IRelevanceAlgebra alg, RelValue x, int[] cRow)
     {
-        int[] cMap = Broadcasting.IndexMap(cRow, outRow);
-        int[] xMap = Broadcasting.IndexMap(x.Shape[1..], outRow);
-        float[] c = _constant?.AsFloats() ?? [];
-        int outLength = cMap.Length, xLength = x.RowLength;
-        var scaled = context.NewTensor(g.Shape);
-        for (int row = 0; row < context.Rows; row++)
+        RelValue c = alg.Constant(_constant?.AsFloats() ?? [0f], _constant is null ? [] : cRow);
+        return (_node.OpType, _x) switch
         {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * xLength, xLength);
-            for (int j = 0; j < outLength; j++)
-            {
-                float derivative = (_node.OpType, _x) switch
-                {
-                    ("Sub", _) => -1f,
-                    ("Mul", _) => c[cMap[j]],
-                    ("Div", 0) => 1f / c[cMap[j]],
-                    _ => -c[cMap[j]] / (xs[xMap[j]] * xs[xMap[j]]),
-                };
-                scaled.Data[(row * outLength) + j] = g.Data[(row * outLength) + j] * derivative;
-            }
-        }
-
-        return scaled;
+            ("Sub", _) => ActivationOps.Scalar(alg, -1f),
+            ("Mul", _) => c,
+            ("Div", 0) => alg.Unary(UnaryOp.Reciprocal, c),
+            _ => alg.Unary(UnaryOp.Negate, alg.Binary(BinaryOp.Divide, c, alg.Binary(BinaryOp.Multiply, x, x))),
+        };
     }
 }

@@ -1,5 +1,5 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
 
@@ -57,35 +57,23 @@ internal sealed class ConcatPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        int[][] shapes = _node.Inputs.Select(i => _graph.Constants.TryGetValue(i, out ConstantTensor? c) ? c.Shape : context.Activation(i).Shape).ToArray();
-        int axis = ConcatSplitOps.RowAxis(_node, _axis, shapes[0].Length);
-        int[] outRow = shapes[0][1..];
-        outRow[axis] = shapes.Sum(s => s[axis + 1]);
-        (int outer, int inner) = ConcatSplitOps.Blocks(outRow, axis);
-        int rows = context.Rows, outLength = outer * outRow[axis] * inner;
-        Tensor r = outputRelevance[0]!;
-        var result = new Tensor?[_node.Inputs.Count];
+        int[][] rows = _node.Inputs.Select(i => _graph.Constants.TryGetValue(i, out ConstantTensor? c) ? c.Shape[1..] : alg.Activation(i).RowShape).ToArray();
+        int axis = ConcatSplitOps.RowAxis(_node, _axis, rows[0].Length + 1);
+        int[] outRow = (int[])rows[0].Clone();
+        outRow[axis] = rows.Sum(s => s[axis]);
+        RelValue r = alg.Reshape(outputRelevance[0]!, outRow);
+        var result = new RelValue?[_node.Inputs.Count];
         int offset = 0;
-        for (int k = 0; k < shapes.Length; k++)
+        for (int k = 0; k < rows.Length; k++)
         {
-            int run = shapes[k][axis + 1] * inner;
             if (!_graph.IsConstant(_node.Inputs[k]))
             {
-                var part = context.NewTensor([rows, .. shapes[k][1..]]);
-                for (int row = 0; row < rows; row++)
-                {
-                    for (int o = 0; o < outer; o++)
-                    {
-                        r.Data.AsSpan((row * outLength) + (o * outRow[axis] * inner) + offset, run).CopyTo(part.Data.AsSpan((row * outer * run) + (o * run), run));
-                    }
-                }
-
-                result[k] = part;
+                result[k] = alg.Slice(r, axis, offset, rows[k][axis]);
             }
 
-            offset += run;
+            offset += rows[k][axis];
         }
 
         return result;
@@ -111,35 +99,24 @@ internal sealed class SplitPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        int[] inShape = context.Activation(_node.Input(0)).Shape;
-        int axis = ConcatSplitOps.RowAxis(_node, _axis, inShape.Length);
-        int[] inRow = inShape[1..];
+        int[] inRow = alg.Activation(_node.Input(0)).RowShape;
+        int axis = ConcatSplitOps.RowAxis(_node, _axis, inRow.Length + 1);
         int[] sizes = Sizes(inRow[axis]);
-        (int outer, int inner) = ConcatSplitOps.Blocks(inRow, axis);
-        int rows = context.Rows, inLength = outer * inRow[axis] * inner;
-        var result = context.NewTensor([rows, .. inRow]);
-        int offset = 0;
+        var parts = new List<RelValue>(sizes.Length);
         for (int k = 0; k < sizes.Length; k++)
         {
-            int run = sizes[k] * inner;
-            if (outputRelevance[k] is Tensor r)
+            int[] partRow = (int[])inRow.Clone();
+            partRow[axis] = sizes[k];
+            if (sizes[k] > 0)
             {
-                for (int row = 0; row < rows; row++)
-                {
-                    for (int o = 0; o < outer; o++)
-                    {
-                        r.Data.AsSpan((row * outer * run) + (o * run), run).CopyTo(result.Data.AsSpan((row * inLength) + (o * inRow[axis] * inner) + offset, run));
-                    }
-                }
+                parts.Add(outputRelevance[k] is RelValue r ? alg.Reshape(r, partRow) : alg.Zeros(partRow));
             }
-
-            offset += run;
         }
 
-        var inputs = new Tensor?[_node.Inputs.Count];
-        inputs[0] = result;
+        var inputs = new RelValue?[_node.Inputs.Count];
+        inputs[0] = parts.Count == 1 ? parts[0] : alg.Concat(parts, axis);
         return inputs;
     }
 

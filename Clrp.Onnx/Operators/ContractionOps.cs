@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
@@ -41,7 +42,7 @@ internal static class ContractionOps
 /// Weights are laid out [units, contracted] so rules, biases and CLRP2's negated unit work per output unit.
 /// Relevance by the node's rule over <see cref="ContractionKernel"/>; gradient <c>Wᵀg</c>.
 /// </summary>
-internal sealed class ContractionPropagator : IOperatorPropagator
+internal sealed class ContractionPropagator : ILinearPropagator
 {
     private readonly Node _node;
     private readonly int _activation;
@@ -52,7 +53,6 @@ internal sealed class ContractionPropagator : IOperatorPropagator
     private readonly Dictionary<char, int> _weightSizes;
     private readonly LinearLayer _layer;
     private readonly ConcurrentDictionary<string, ContractionKernel> _kernels = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     private ContractionPropagator(Node node, int activation, string x, string w, string output, ConstantTensor weight)
     {
@@ -90,7 +90,9 @@ internal sealed class ContractionPropagator : IOperatorPropagator
 
     public bool IsLinear => true;
 
-    internal LinearLayer Layer => _layer;
+    public string InputName => _node.Input(_activation);
+
+    public LinearLayer Layer => _layer;
 
     /// <summary>Einsum with one constant operand: "equation" with two operands, explicit ("->") or implicit output.</summary>
     public static ContractionPropagator ForEinsum(Node node, OnnxGraph graph)
@@ -128,18 +130,21 @@ internal sealed class ContractionPropagator : IOperatorPropagator
         return new ContractionPropagator(node, 1, "...ct", "uc", "...ut", matrix);
     }
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor a = context.Activation(_node.Input(_activation));
-        ContractionKernel kernel = _kernels.GetOrAdd(Tensor.FormatShape(a.Shape), _ => KernelFor(a.Shape));
-        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
-        var result = new Tensor?[_node.Inputs.Count];
-        result[_activation] = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
+        RelValue a = alg.Activation(InputName);
+        (ILinearKernel kernel, _) = KernelFor(a.RowShape);
+        RelValue relevance = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        var result = new RelValue?[_node.Inputs.Count];
+        result[_activation] = LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan);
         return result;
     }
 
+    public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow) =>
+        (_kernels.GetOrAdd(Tensor.FormatShape(inputRow), _ => BuildKernel([1, .. inputRow])), _layer);
+
     /// <summary>Index maps for an activation of <paramref name="shape"/>: the ellipsis expanded, sizes checked, the batch letter kept first.</summary>
-    private ContractionKernel KernelFor(int[] shape)
+    private ContractionKernel BuildKernel(int[] shape)
     {
         (string x, string output) = ExpandEllipsis(shape.Length);
         if (x.Length != shape.Length)

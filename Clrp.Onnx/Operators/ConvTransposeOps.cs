@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
@@ -20,7 +21,7 @@ internal static class ConvTransposeOps
 /// auto_pad, output = in·s) the pads are derived as ONNX says: total = s·(in − 1) + output_padding + (k − 1)·d + 1 − out,
 /// SAME_UPPER puts ⌊total/2⌋ first, otherwise ⌈total/2⌉ first.
 /// </summary>
-internal sealed class ConvTransposePropagator : IOperatorPropagator, IDisposable
+internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
@@ -30,7 +31,6 @@ internal sealed class ConvTransposePropagator : IOperatorPropagator, IDisposable
     private readonly int _kernelH;
     private readonly int _kernelW;
     private readonly ConcurrentDictionary<(int H, int W), ConvTranspose2dKernel> _kernels = new();
-    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     public ConvTransposePropagator(Node node, OnnxGraph graph)
     {
@@ -42,27 +42,34 @@ internal sealed class ConvTransposePropagator : IOperatorPropagator, IDisposable
         _kernelH = p.KernelH;
         _kernelW = p.KernelW;
         float[] outputMajor = ConvTranspose2dKernel.ToOutputMajor(p.Values, _inChannels, _outChannels, _group);
-        _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group), p.Bias);
+        _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group, new WeightOrigin(node.Input(1), Transposed: false)), p.Bias);
     }
 
     public IEnumerable<string> RequiredValues => [_node.Input(0)];
 
     public bool IsLinear => true;
 
-    internal LinearLayer Layer => _layer;
+    public string InputName => _node.Input(0);
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public LinearLayer Layer => _layer;
+
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor a = context.Activation(_node.Input(0));
-        if (a.Rank != 4 || a.Shape[1] != _inChannels)
+        RelValue a = alg.Activation(InputName);
+        (ILinearKernel kernel, _) = KernelFor(a.RowShape);
+        RelValue relevance = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        RelValue result = LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan);
+        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+    }
+
+    public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
+    {
+        if (inputRow.Length != 3 || inputRow[0] != _inChannels)
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{_inChannels},H,W]");
+            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; expected [{_inChannels},H,W]");
         }
 
-        ConvTranspose2dKernel kernel = KernelFor(a.Shape[2], a.Shape[3]);
-        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
-        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
-        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+        return (KernelFor(inputRow[1], inputRow[2]), _layer);
     }
 
     internal ConvTranspose2dKernel KernelFor(int h, int w) =>

@@ -77,6 +77,36 @@ internal static class DataFlow
         return false;
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> is ≥ 0 by construction: the output of Relu (or Clip from ≥ 0, Sigmoid,
+    /// Softmax), possibly through pools, reshapes and concatenations of such values.
+    /// </summary>
+    internal static bool IsNonNegative(OnnxGraph graph, string value, int depth)
+    {
+        if (depth > 32 || graph.Producer(value) is not Node producer)
+        {
+            return false;
+        }
+
+        switch (producer.OpType)
+        {
+            case "Relu" or "Sigmoid" or "Softmax" or "Softplus":
+                return true;
+            case "Clip":
+                float min = producer.Inputs.Count > 1 && producer.Input(1).Length > 0
+                    ? graph.Constants.TryGetValue(producer.Input(1), out ConstantTensor? c) && c.Length == 1 ? c.AsFloats()[0] : float.NegativeInfinity
+                    : producer.Attributes.GetFloat("min", float.NegativeInfinity);
+                return min >= 0f;
+            case "MaxPool" or "AveragePool" or "GlobalAveragePool" or "GlobalMaxPool" or "Flatten" or "Reshape" or "Identity"
+                or "Squeeze" or "Unsqueeze" or "Transpose":
+                return IsNonNegative(graph, producer.Input(0), depth + 1);
+            case "Concat":
+                return producer.Inputs.All(i => IsNonNegative(graph, i, depth + 1));
+            default:
+                return false;
+        }
+    }
+
     private static HashSet<string> Compute(OnnxGraph graph)
     {
         var dynamic = new HashSet<string>(graph.Inputs.Select(i => i.Name), StringComparer.Ordinal);

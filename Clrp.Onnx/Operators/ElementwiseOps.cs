@@ -1,3 +1,4 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Tensors;
 
@@ -17,44 +18,67 @@ internal static class ElementwiseOps
         registry.Register("LeakyRelu", 6, 22, (n, _) =>
         {
             float alpha = Alpha(n, 0.01f);
-            return Pass(n, x => x > 0f ? 1f : alpha);
+            return Pass(n, (alg, x) => alg.Where(Positive(alg, x), S(alg, 1f), S(alg, alpha)));
         });
         registry.Register("Elu", 6, 22, (n, _) =>
         {
             float alpha = Alpha(n, 1f);
-            return Pass(n, x => x > 0f ? 1f : alpha * MathF.Exp(x));
+            return Pass(n, (alg, x) => alg.Where(Positive(alg, x), S(alg, 1f), alg.Binary(BinaryOp.Multiply, S(alg, alpha), alg.Unary(UnaryOp.Exp, x))));
         });
         registry.Register("Selu", 6, 22, (n, _) =>
         {
             float alpha = Alpha(n, 1.67326319217681884765625f), gamma = n.Attributes.GetFloat("gamma", 1.05070102214813232421875f);
-            return Pass(n, x => x > 0f ? gamma : gamma * alpha * MathF.Exp(x));
+            return Pass(n, (alg, x) => alg.Where(Positive(alg, x), S(alg, gamma), alg.Binary(BinaryOp.Multiply, S(alg, gamma * alpha), alg.Unary(UnaryOp.Exp, x))));
         });
-        registry.Register("Sigmoid", 6, 22, (n, _) => Pass(n, x => Sigmoid(x) * (1f - Sigmoid(x))));
+        registry.Register("Sigmoid", 6, 22, (n, _) => Pass(n, SigmoidDerivative));
         registry.Register("HardSigmoid", 6, 22, (n, _) =>
         {
             float alpha = Alpha(n, 0.2f), beta = n.Attributes.GetFloat("beta", 0.5f);
-            return Pass(n, x => (alpha * x) + beta is > 0f and < 1f ? alpha : 0f);
+            return Pass(n, (alg, x) =>
+            {
+                RelValue y = alg.Binary(BinaryOp.Add, alg.Binary(BinaryOp.Multiply, S(alg, alpha), x), S(alg, beta));
+                RelValue inside = alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Greater, y, S(alg, 0f)), alg.Binary(BinaryOp.Less, y, S(alg, 1f)));
+                return alg.Binary(BinaryOp.Multiply, inside, S(alg, alpha));
+            });
         });
-        registry.Register("HardSwish", 14, 22, (n, _) => Pass(n, x => x <= -3f ? 0f : x >= 3f ? 1f : ((2f * x) + 3f) / 6f));
-        registry.Register("Tanh", 6, 22, (n, _) => Pass(n, x => 1f - (MathF.Tanh(x) * MathF.Tanh(x))));
-        registry.Register("Softplus", 1, 22, (n, _) => Pass(n, Sigmoid));
+        registry.Register("HardSwish", 14, 22, (n, _) => Pass(n, (alg, x) =>
+        {
+            RelValue ramp = alg.Binary(BinaryOp.Divide, alg.Binary(BinaryOp.Add, alg.Binary(BinaryOp.Multiply, S(alg, 2f), x), S(alg, 3f)), S(alg, 6f));
+            RelValue belowTop = alg.Where(alg.Binary(BinaryOp.Less, x, S(alg, 3f)), ramp, S(alg, 1f));
+            return alg.Where(alg.Binary(BinaryOp.Greater, x, S(alg, -3f)), belowTop, S(alg, 0f));
+        }));
+        registry.Register("Tanh", 6, 22, (n, _) => Pass(n, (alg, x) =>
+        {
+            RelValue t = alg.Unary(UnaryOp.Tanh, x);
+            return alg.Binary(BinaryOp.Subtract, S(alg, 1f), alg.Binary(BinaryOp.Multiply, t, t));
+        }));
+        registry.Register("Softplus", 1, 22, (n, _) => Pass(n, (alg, x) => alg.Unary(UnaryOp.Sigmoid, x)));
         registry.Register("Clip", 6, 22, CreateClip);
         registry.Register("Cast", 6, 22, CreateCast);
         registry.Register("PRelu", 7, 22, (n, g) => new PReluPropagator(n, g));
     }
 
-    private static ElementwisePassPropagator Pass(Node node, Func<float, float>? derivative) => new(node, derivative);
+    private static ElementwisePassPropagator Pass(Node node, Derivative? derivative) => new(node, derivative);
 
     private static float Alpha(Node node, float defaultValue) => node.Attributes.GetFloat("alpha", defaultValue);
 
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+    private static RelValue S(IRelevanceAlgebra alg, float value) => ActivationOps.Scalar(alg, value);
+
+    private static RelValue Positive(IRelevanceAlgebra alg, RelValue x) => alg.Binary(BinaryOp.Greater, x, S(alg, 0f));
+
+    /// <summary>σ′(x) = σ(x)(1 − σ(x)).</summary>
+    private static RelValue SigmoidDerivative(IRelevanceAlgebra alg, RelValue x)
+    {
+        RelValue s = alg.Unary(UnaryOp.Sigmoid, x);
+        return alg.Binary(BinaryOp.Multiply, s, alg.Binary(BinaryOp.Subtract, S(alg, 1f), s));
+    }
 
     /// <summary>Clip: bounds from the attributes (opsets 6–10) or from constant inputs 1 and 2 (11+), absent = unbounded.</summary>
     private static IOperatorPropagator CreateClip(Node node, OnnxGraph graph)
     {
         float min = node.Opset < 11 ? node.Attributes.GetFloat("min", float.NegativeInfinity) : Bound(node, graph, 1, float.NegativeInfinity);
         float max = node.Opset < 11 ? node.Attributes.GetFloat("max", float.PositiveInfinity) : Bound(node, graph, 2, float.PositiveInfinity);
-        return Pass(node, x => x > min && x < max ? 1f : 0f);
+        return Pass(node, (alg, x) => alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Greater, x, S(alg, min)), alg.Binary(BinaryOp.Less, x, S(alg, max))));
     }
 
     private static float Bound(Node node, OnnxGraph graph, int index, float absent)
@@ -103,29 +127,17 @@ internal sealed class PReluPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor x = context.Activation(_node.Input(0));
-        Tensor r = context.ShapedLike(outputRelevance[0]!, _node.Input(0));
-        if (context.Mode == PropagationMode.Relevance)
+        RelValue x = alg.Activation(_node.Input(0));
+        RelValue r = alg.Reshape(outputRelevance[0]!, x.RowShape);
+        if (plan.Mode == PropagationMode.Relevance)
         {
             return [r, null];
         }
 
-        int[] xRow = x.Shape[1..];
-        int[] slopeMap = Broadcasting.IndexMap(Broadcasting.ConstantRowShape(_node, _slope.Shape, x.Rank), xRow);
-        float[] slope = _slope.AsFloats();
-        var g = context.NewTensor(r.Shape);
-        int length = x.RowLength;
-        for (int row = 0; row < context.Rows; row++)
-        {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * length, length);
-            for (int i = 0; i < length; i++)
-            {
-                g.Data[(row * length) + i] = r.Data[(row * length) + i] * (xs[i] > 0f ? 1f : slope[slopeMap[i]]);
-            }
-        }
-
-        return [g, null];
+        RelValue slope = alg.Constant(_slope.AsFloats(), Broadcasting.ConstantRowShape(_node, _slope.Shape, x.RowShape.Length + 1));
+        RelValue derivative = alg.Where(alg.Binary(BinaryOp.Greater, x, ActivationOps.Scalar(alg, 0f)), ActivationOps.Scalar(alg, 1f), slope);
+        return [alg.Binary(BinaryOp.Multiply, r, derivative), null];
     }
 }

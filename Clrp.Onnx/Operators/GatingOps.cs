@@ -1,5 +1,5 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
 
@@ -56,50 +56,30 @@ internal sealed class GatingMulPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor s = context.Activation(_node.Input(_signal)), gate = context.Activation(_node.Input(1 - _signal));
-        if (s.Rank != gate.Rank)
+        RelValue s = alg.Activation(_node.Input(_signal)), gate = alg.Activation(_node.Input(1 - _signal));
+        if (s.RowShape.Length != gate.RowShape.Length)
         {
-            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"signal {s.ShapeText} and gate {gate.ShapeText} have different ranks, so the batch axes would not align");
+            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"signal {s.ShapeText} and gate {gate.ShapeText} per image have different ranks, so the batch axes would not align");
         }
 
-        int[] sRow = s.Shape[1..], gRow = gate.Shape[1..];
-        int[] outRow = Broadcasting.Shape(_node, sRow, gRow);
-        int[] sMap = Broadcasting.IndexMap(sRow, outRow), gMap = Broadcasting.IndexMap(gRow, outRow);
-        int rows = context.Rows;
-        Tensor r = outputRelevance[0]!.Reshape([rows, .. outRow]);
-        var result = new Tensor?[_node.Inputs.Count];
-        if (context.Mode == PropagationMode.Relevance)
+        int[] outRow = Broadcasting.Shape(_node, s.RowShape, gate.RowShape);
+        RelValue r = alg.Reshape(outputRelevance[0]!, outRow);
+        var result = new RelValue?[_node.Inputs.Count];
+        if (plan.Mode == PropagationMode.Relevance)
         {
-            result[_signal] = Broadcasting.IsIdentity(sRow, outRow) ? r.Reshape([rows, .. sRow]) : Broadcasting.SumTo(r, rows, sRow, sMap);
+            result[_signal] = alg.SumTo(r, s.RowShape);
             return result;
         }
 
-        result[_signal] = Broadcasting.SumTo(Times(r, gate, gMap, context), rows, sRow, sMap);
-        result[1 - _signal] = Broadcasting.SumTo(Times(r, s, sMap, context), rows, gRow, gMap);
+        result[_signal] = alg.SumTo(alg.Binary(BinaryOp.Multiply, r, gate), s.RowShape);
+        result[1 - _signal] = alg.SumTo(alg.Binary(BinaryOp.Multiply, r, s), gate.RowShape);
         return result;
     }
 
     private static bool IsGateMade(OnnxGraph graph, string value) =>
         DataFlow.ProducerThroughMoves(graph, value) is { OpType: "Sigmoid" or "HardSigmoid", Domain: "" };
-
-    /// <summary><c>g[r, j] · v[image(r), map[j]]</c>.</summary>
-    private static Tensor Times(Tensor g, Tensor v, int[] map, PropagationContext context)
-    {
-        var result = context.NewTensor(g.Shape);
-        int outLength = map.Length, vLength = v.RowLength;
-        for (int row = 0; row < context.Rows; row++)
-        {
-            ReadOnlySpan<float> vs = v.Data.AsSpan(context.RowImage[row] * vLength, vLength);
-            for (int j = 0; j < outLength; j++)
-            {
-                result.Data[(row * outLength) + j] = g.Data[(row * outLength) + j] * vs[map[j]];
-            }
-        }
-
-        return result;
-    }
 
     private static UnsupportedOperatorException Refuse(Node node, string why) =>
         new(node.Name, node.OpType, node.Domain, node.Opset,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
@@ -23,7 +24,7 @@ internal static class LinearOps
 /// <summary>
 /// Conv, X [N, C, H, W] ∗ W [M, C/group, kH, kW] + B [M]: relevance by the node's rule over <see cref="OrtConv2dKernel"/>.
 /// </summary>
-internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
+internal sealed class ConvPropagator : ILinearPropagator, IDisposable
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
@@ -31,7 +32,6 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
     private readonly int _kernelH;
     private readonly int _kernelW;
     private readonly ConcurrentDictionary<(int C, int H, int W), OrtConv2dKernel> _kernels = new();
-    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     public ConvPropagator(Node node, OnnxGraph graph)
     {
@@ -40,38 +40,44 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
         _group = p.Group;
         _kernelH = p.KernelH;
         _kernelW = p.KernelW;
-        _layer = new LinearLayer(new LinearWeights(p.Values, p.Weights.Shape[0], _group), p.Bias);
+        _layer = new LinearLayer(new LinearWeights(p.Values, p.Weights.Shape[0], _group, new WeightOrigin(node.Input(1), Transposed: false)), p.Bias);
         InputChannels = p.Weights.Shape[1] * _group;
     }
 
     public int InputChannels { get; }
 
     /// <summary>The weight tensor's shape, [M, C/group, kH, kW].</summary>
-    internal int[] WeightShape => [_layer.Weights.Rows, InputChannels / _group, _kernelH, _kernelW];
+    internal int[] WeightShape => [_layer.Weights!.Rows, InputChannels / _group, _kernelH, _kernelW];
 
     public IEnumerable<string> RequiredValues => [_node.Input(0)];
 
     public bool IsLinear => true;
 
-    internal LinearLayer Layer => _layer;
+    public string InputName => _node.Input(0);
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public LinearLayer Layer => _layer;
+
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor a = context.Activation(_node.Input(0));
-        if (a.Rank != 4 || a.Shape[1] != InputChannels)
+        RelValue a = alg.Activation(_node.Input(0));
+        (ILinearKernel kernel, _) = KernelFor(a.RowShape);
+        RelValue relevance = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        return [LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan), null, null];
+    }
+
+    public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
+    {
+        if (inputRow.Length != 3 || inputRow[0] != InputChannels)
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,{InputChannels},H,W]");
+            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; expected [{InputChannels},H,W]");
         }
 
-        OrtConv2dKernel kernel = KernelFor(a.Shape[1], a.Shape[2], a.Shape[3]);
-        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
-        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
-        return [result, null, null];
+        return (KernelFor(inputRow[0], inputRow[1], inputRow[2]), _layer);
     }
 
     /// <summary>The layer's kernel for an input of c×h×w (ONNX Runtime sessions, built once per input size).</summary>
     internal OrtConv2dKernel KernelFor(int c, int h, int w) =>
-        _kernels.GetOrAdd((c, h, w), key => new OrtConv2dKernel(key.C, _layer.Weights.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
+        _kernels.GetOrAdd((c, h, w), key => new OrtConv2dKernel(key.C, _layer.Weights!.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
 
     public void Dispose()
     {
@@ -88,13 +94,12 @@ internal sealed class ConvPropagator : IOperatorPropagator, IDisposable
 /// The layer is normalised to weights [out, in] = α·B'ᵀ and bias β·C. An activation of rank &gt; 2 (MatMul, or a
 /// MatMul+Add fused into Gemm) applies the layer along its last axis at every position (<see cref="ContractionKernel.LastAxis"/>).
 /// </summary>
-internal sealed class GemmPropagator : IOperatorPropagator
+internal sealed class GemmPropagator : ILinearPropagator
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
     private readonly DenseKernel _kernel;
     private readonly ConcurrentDictionary<string, ContractionKernel> _positional = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<int, LinearLayer> _negated = new();
 
     public GemmPropagator(Node node, OnnxGraph graph)
     {
@@ -106,6 +111,7 @@ internal sealed class GemmPropagator : IOperatorPropagator
         }
 
         ConstantTensor b = graph.RequireConstant(node.Input(1), node, "weight (second input)");
+        bool matrixAsStored = b.Shape.Length == 2;
         if (b.Shape.Length > 2 && !isGemm && b.Shape[..^2].All(d => d == 1) && b.Floats is not null)
         {
             b = new ConstantTensor(b.Shape[^2..], b.Floats); // MatMul broadcasts a [1, …, in, out] weight like [in, out]
@@ -165,7 +171,9 @@ internal sealed class GemmPropagator : IOperatorPropagator
             }
         }
 
-        _layer = new LinearLayer(new LinearWeights(w, outputs), bias);
+        // The compiled graph reads the model's own matrix (as [out, in], or [in, out] with Gemm's transB) unless α rescaled it.
+        WeightOrigin? origin = alpha == 1f && matrixAsStored ? new WeightOrigin(node.Input(1), Transposed: !transB) : null;
+        _layer = new LinearLayer(new LinearWeights(w, outputs, origin: origin), bias);
         _kernel = new DenseKernel(inputs, outputs);
     }
 
@@ -173,22 +181,30 @@ internal sealed class GemmPropagator : IOperatorPropagator
 
     public bool IsLinear => true;
 
-    internal LinearLayer Layer => _layer;
+    public string InputName => _node.Input(0);
+
+    public LinearLayer Layer => _layer;
 
     internal DenseKernel Kernel => _kernel;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor a = context.Activation(_node.Input(0));
-        if (a.Rank < 2 || a.Shape[^1] != _kernel.InputShape[0])
+        RelValue a = alg.Activation(_node.Input(0));
+        (ILinearKernel kernel, _) = KernelFor(a.RowShape);
+        RelValue relevance = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        RelValue result = LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan);
+        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+    }
+
+    public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
+    {
+        if (inputRow.Length < 1 || inputRow[^1] != _kernel.InputShape[0])
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {a.ShapeText}; expected [N,…,{_kernel.InputShape[0]}]");
+            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; expected [{_kernel.InputShape[0]}] or […,{_kernel.InputShape[0]}]");
         }
 
-        ILinearKernel kernel = a.Rank == 2 ? _kernel
-            : _positional.GetOrAdd(a.ShapeText, _ => ContractionKernel.LastAxis(a.Shape[1..], _kernel.OutputShape[0]));
-        Tensor relevance = outputRelevance[0]!.Reshape([context.Rows, .. kernel.OutputShape]);
-        Tensor result = LinearPropagation.Backward(_node, kernel, _layer, _negated, a, relevance, context);
-        return _node.Inputs.Count == 3 ? [result, null, null] : [result, null];
+        ILinearKernel kernel = inputRow.Length == 1 ? _kernel
+            : _positional.GetOrAdd(Tensor.FormatShape(inputRow), _ => ContractionKernel.LastAxis(inputRow, _kernel.OutputShape[0]));
+        return (kernel, _layer);
     }
 }

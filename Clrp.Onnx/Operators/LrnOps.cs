@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Tensors;
+using Clrp.Onnx.Kernels;
 
 namespace Clrp.Onnx.Operators;
 
@@ -11,8 +13,9 @@ internal static class LrnOps
 
 /// <summary>
 /// LRN <c>y_c = x_c·d_c^(−β)</c>, <c>d_c = bias + α/size·Σ_{i∈N(c)} x_i²</c>, N(c) = channels
-/// [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]. Relevance passes unchanged (DESIGN §1: a
-/// normalisation read as an activation). Gradient: <c>g_x_i = g_i·d_i^(−β) − (2αβ/size)·x_i·Σ_{c: i∈N(c)} g_c·x_c·d_c^(−β−1)</c>.
+/// [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]. Relevance passes unchanged (DESIGN §1: a normalisation read as an activation).
+/// Gradient: <c>g_x_i = g_i·d_i^(−β) − (2αβ/size)·x_i·Σ_{c: i∈N(c)} g_c·x_c·d_c^(−β−1)</c>, where both window sums are the
+/// channel window as a <see cref="SparseKernel"/> (forward: Σ over N(c); adjoint: Σ over the c whose window holds i).
 /// </summary>
 internal sealed class LrnPropagator : IOperatorPropagator
 {
@@ -21,6 +24,7 @@ internal sealed class LrnPropagator : IOperatorPropagator
     private readonly float _beta;
     private readonly float _bias;
     private readonly int _size;
+    private readonly ConcurrentDictionary<string, SparseKernel> _windows = new(StringComparer.Ordinal);
 
     public LrnPropagator(Node node)
     {
@@ -39,53 +43,42 @@ internal sealed class LrnPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor r = context.ShapedLike(outputRelevance[0]!, _node.Input(0));
-        if (context.Mode == PropagationMode.Relevance)
+        RelValue x = alg.Activation(_node.Input(0));
+        RelValue g = alg.Reshape(outputRelevance[0]!, x.RowShape);
+        if (plan.Mode == PropagationMode.Relevance)
         {
-            return [r];
+            return [g];
         }
 
-        Tensor x = context.Activation(_node.Input(0));
-        int channels = x.Shape[1], length = x.RowLength, inner = length / channels;
-        int below = (_size - 1) / 2, above = _size - 1 - below;
-        var g = context.NewTensor(r.Shape);
-        var d = new double[length];
-        for (int row = 0; row < context.Rows; row++)
+        SparseKernel window = _windows.GetOrAdd(x.ShapeText, _ => ChannelWindow(x.RowShape));
+        RelValue S(float v) => alg.Constant([v], []);
+        RelValue d = alg.Binary(BinaryOp.Add, S(_bias), alg.Binary(BinaryOp.Multiply, S(_alpha / _size), alg.Forward(window, alg.Binary(BinaryOp.Multiply, x, x), null)));
+        RelValue direct = alg.Binary(BinaryOp.Multiply, g, alg.Binary(BinaryOp.Power, d, S(-_beta)));
+        RelValue cross = alg.Adjoint(window, alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Multiply, g, x), alg.Binary(BinaryOp.Power, d, S(-_beta - 1f))), null);
+        RelValue correction = alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Multiply, S(2f * _alpha * _beta / _size), x), cross);
+        return [alg.Binary(BinaryOp.Subtract, direct, correction)];
+    }
+
+    /// <summary>Output (c, p) reads channels N(c) at the same position p.</summary>
+    private SparseKernel ChannelWindow(int[] row)
+    {
+        int channels = row[0], inner = row.Length == 1 ? 1 : row[1..].Aggregate(1, (a, b) => a * b);
+        int below = (_size - 1) / 2;
+        var index = new int[channels * inner * _size];
+        for (int c = 0; c < channels; c++)
         {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * length, length);
-            ReadOnlySpan<float> gs = r.Data.AsSpan(row * length, length);
-            Span<float> result = g.Data.AsSpan(row * length, length);
             for (int p = 0; p < inner; p++)
             {
-                for (int c = 0; c < channels; c++)
+                for (int t = 0; t < _size; t++)
                 {
-                    double sum = 0;
-                    for (int i = Math.Max(0, c - below); i <= Math.Min(channels - 1, c + above); i++)
-                    {
-                        sum += (double)xs[(i * inner) + p] * xs[(i * inner) + p];
-                    }
-
-                    d[(c * inner) + p] = _bias + (_alpha / _size * sum);
-                }
-
-                for (int i = 0; i < channels; i++)
-                {
-                    // Channels c whose window N(c) contains i: i − above ≤ c ≤ i + below.
-                    double cross = 0;
-                    for (int c = Math.Max(0, i - above); c <= Math.Min(channels - 1, i + below); c++)
-                    {
-                        int k = (c * inner) + p;
-                        cross += gs[k] * (double)xs[k] * Math.Pow(d[k], -_beta - 1);
-                    }
-
-                    int at = (i * inner) + p;
-                    result[at] = (float)((gs[at] * Math.Pow(d[at], -_beta)) - (2.0 * _alpha * _beta / _size * xs[at] * cross));
+                    int source = c - below + t;
+                    index[(((c * inner) + p) * _size) + t] = source >= 0 && source < channels ? (source * inner) + p : -1;
                 }
             }
         }
 
-        return [g];
+        return new SparseKernel(row, row, 1, _size, index, null);
     }
 }

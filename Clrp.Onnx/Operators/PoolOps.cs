@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Kernels;
-using Clrp.Onnx.Tensors;
+using Clrp.Onnx.Rules;
 
 namespace Clrp.Onnx.Operators;
 
@@ -23,20 +25,21 @@ internal enum PoolKind
 }
 
 /// <summary>
-/// 2-D pooling over x [N, C, H, W].
-/// Max (both modes): output j's relevance goes to the window elements equal to its maximum, shared equally among ties.
-/// Average, relevance mode ("Norm", stabiliser 1e-6): <c>R_i = Σ_j x_i w_ij / stab(Σ_i' x_i' w_i'j) · R_j</c>, <c>w_ij = 1/count_j</c>
+/// 2-D pooling over x [N, C, H, W], as a <see cref="SparseKernel"/> over each channel plane's windows.
+/// Max (both modes): output j's relevance goes to the window elements equal to its maximum, shared equally among ties
+/// (<see cref="IRelevanceAlgebra.WinnerTakeAll"/>).
+/// Average, relevance mode: the composite's Norm rule, <c>R_i = Σ_j x_i w_ij / stab(Σ_i' x_i' w_i'j) · R_j</c>, <c>w_ij = 1/count_j</c>
 /// (count_j includes padding only with count_include_pad); gradient mode: <c>g_i = Σ_j w_ij g_j</c>.
 /// </summary>
 internal sealed class PoolPropagator : IOperatorPropagator
 {
-    private const float NormStabilizer = 1e-6f;
     private readonly Node _node;
     private readonly PoolKind _kind;
     private readonly bool _global;
     private readonly int _kernelH;
     private readonly int _kernelW;
     private readonly bool _countIncludePad;
+    private readonly ConcurrentDictionary<string, SparseKernel> _windows = new(StringComparer.Ordinal);
 
     public PoolPropagator(Node node, PoolKind kind, bool global)
     {
@@ -66,97 +69,60 @@ internal sealed class PoolPropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor x = context.Activation(_node.Input(0));
-        if (x.Rank != 4)
+        RelValue x = alg.Activation(_node.Input(0));
+        if (x.RowShape.Length != 3)
         {
-            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"input has shape {x.ShapeText}; only 2-D pools over [N,C,H,W] are supported yet");
+            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"input has shape {x.ShapeText} per image; only 2-D pools over [N,C,H,W] are supported yet");
         }
 
-        int channels = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
-        Window2d win = _global ? Window2d.Global(h, w) : Window2d.FromNode(_node, h, w, _kernelH, _kernelW, isPool: true);
-        Tensor r = outputRelevance[0]!;
-        var result = context.NewTensor([context.Rows, channels, h, w]);
-        int inPlane = h * w, outPlane = win.OutPositions;
-        if (r.Length != context.Rows * channels * outPlane)
+        SparseKernel windows = _windows.GetOrAdd(x.ShapeText, _ => Windows(x.RowShape));
+        RelValue r = alg.Reshape(outputRelevance[0]!, windows.OutputShape);
+        if (_kind == PoolKind.Max)
         {
-            throw new InvalidOperationException($"{_node}: relevance has {r.Length} elements, expected {context.Rows * channels * outPlane}.");
+            return [alg.WinnerTakeAll(windows, x, r)];
         }
 
-        Parallel.For(0, context.Rows * channels, rc =>
-        {
-            int row = rc / channels, c = rc % channels;
-            ReadOnlySpan<float> xs = x.Data.AsSpan(((context.RowImage[row] * channels) + c) * inPlane, inPlane);
-            ReadOnlySpan<float> rs = r.Data.AsSpan(rc * outPlane, outPlane);
-            Span<float> dest = result.Data.AsSpan(rc * inPlane, inPlane);
-            for (int oh = 0; oh < win.OutH; oh++)
-            {
-                for (int ow = 0; ow < win.OutW; ow++)
-                {
-                    float rj = rs[(oh * win.OutW) + ow];
-                    if (rj != 0f)
-                    {
-                        if (_kind == PoolKind.Max)
-                        {
-                            DistributeMax(win, xs, dest, oh, ow, rj);
-                        }
-                        else
-                        {
-                            DistributeAverage(win, xs, dest, oh, ow, rj, context.Mode);
-                        }
-                    }
-                }
-            }
-        });
-
-        return [result];
+        return [plan.Mode == PropagationMode.Gradient
+            ? alg.Adjoint(windows, r, null)
+            : LinearRuleEngine.Propagate(alg, plan.Norm, windows, LinearLayer.ParameterFree, x, RuleInputs.None, r)];
     }
 
-    private static void DistributeMax(Window2d win, ReadOnlySpan<float> xs, Span<float> dest, int oh, int ow, float rj)
+    /// <summary>The pool's windows over one image: per channel plane, output (oh, ow) reads the taps inside the input.</summary>
+    private SparseKernel Windows(int[] row)
     {
-        float max = float.NegativeInfinity;
-        int ties = 0;
-        for (int kh = 0; kh < win.KernelH; kh++)
+        int channels = row[0], h = row[1], w = row[2];
+        Window2d win = _global ? Window2d.Global(h, w) : Window2d.FromNode(_node, h, w, _kernelH, _kernelW, isPool: true);
+        int taps = win.KernelH * win.KernelW;
+        var index = new int[win.OutPositions * taps];
+        float[]? weight = _kind == PoolKind.Average ? new float[index.Length] : null;
+        for (int oh = 0; oh < win.OutH; oh++)
         {
-            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-            for (int kw = 0; kw < win.KernelW; kw++)
+            for (int ow = 0; ow < win.OutW; ow++)
             {
-                int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-                if ((uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW)
+                int j = (oh * win.OutW) + ow, inside = 0;
+                for (int kh = 0; kh < win.KernelH; kh++)
                 {
-                    float v = xs[(ih * win.InW) + iw];
-                    if (v > max)
+                    int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
+                    for (int kw = 0; kw < win.KernelW; kw++)
                     {
-                        max = v;
-                        ties = 1;
+                        int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
+                        bool valid = (uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW;
+                        index[(j * taps) + (kh * win.KernelW) + kw] = valid ? (ih * win.InW) + iw : -1;
+                        inside += valid ? 1 : 0;
                     }
-                    else if (v == max)
-                    {
-                        ties++;
-                    }
+                }
+
+                if (weight is not null)
+                {
+                    float wj = inside == 0 ? 0f : 1f / (_countIncludePad ? PaddedCount(win, oh, ow) : inside);
+                    Array.Fill(weight, wj, j * taps, taps);
                 }
             }
         }
 
-        if (ties == 0)
-        {
-            return;
-        }
-
-        float share = rj / ties;
-        for (int kh = 0; kh < win.KernelH; kh++)
-        {
-            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-            for (int kw = 0; kw < win.KernelW; kw++)
-            {
-                int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-                if ((uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW && xs[(ih * win.InW) + iw] == max)
-                {
-                    dest[(ih * win.InW) + iw] += share;
-                }
-            }
-        }
+        return new SparseKernel(row, [channels, win.OutH, win.OutW], channels, taps, index, weight);
     }
 
     /// <summary>
@@ -179,46 +145,5 @@ internal sealed class PoolPropagator : IOperatorPropagator
         }
 
         return rows * cols;
-    }
-
-    private void DistributeAverage(Window2d win, ReadOnlySpan<float> xs, Span<float> dest, int oh, int ow, float rj, PropagationMode mode)
-    {
-        int inside = 0;
-        float sum = 0f;
-        for (int kh = 0; kh < win.KernelH; kh++)
-        {
-            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-            for (int kw = 0; kw < win.KernelW; kw++)
-            {
-                int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-                if ((uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW)
-                {
-                    inside++;
-                    sum += xs[(ih * win.InW) + iw];
-                }
-            }
-        }
-
-        if (inside == 0)
-        {
-            return;
-        }
-
-        float weight = 1f / (_countIncludePad ? PaddedCount(win, oh, ow) : inside);
-        // Relevance: x_i·w / stab(Σ x·w) · R_j; gradient: w · g_j.
-        float factor = mode == PropagationMode.Gradient ? weight * rj : rj / Rules.LinearRuleEngine.Stabilize(sum * weight, NormStabilizer) * weight;
-        for (int kh = 0; kh < win.KernelH; kh++)
-        {
-            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-            for (int kw = 0; kw < win.KernelW; kw++)
-            {
-                int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-                if ((uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW)
-                {
-                    int i = (ih * win.InW) + iw;
-                    dest[i] += mode == PropagationMode.Gradient ? factor : xs[i] * factor;
-                }
-            }
-        }
     }
 }

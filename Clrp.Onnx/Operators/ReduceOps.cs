@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
+using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
 using Clrp.Onnx.Tensors;
 
@@ -17,16 +19,16 @@ internal static class ReduceOps
 }
 
 /// <summary>
-/// <c>z_j = Σ_{i→j} w·x_i</c> with w = 1/count (mean) or 1 (sum). Relevance ("Norm", like average pooling, stabiliser 1e-6):
-/// <c>R_i = w·x_i / stab(z_j) · R_j</c>; gradient <c>g_i = w·g_j</c>. keepdims changes only the output shape, not the order.
+/// <c>z_j = Σ_{i→j} w·x_i</c> with w = 1/count (mean) or 1 (sum), as a <see cref="SparseKernel"/>. Relevance: the composite's
+/// Norm rule (like average pooling), <c>R_i = w·x_i / stab(z_j) · R_j</c>; gradient <c>g_i = w·g_j</c>. keepdims changes only
+/// the output shape, not the order.
 /// </summary>
 internal sealed class ReducePropagator : IOperatorPropagator
 {
-    private const float NormStabilizer = 1e-6f;
     private readonly Node _node;
     private readonly long[]? _axes;
     private readonly bool _noopWithEmptyAxes;
-    private readonly ConcurrentDictionary<string, (int[] Map, int OutLength, float Weight)> _maps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SparseKernel> _kernels = new(StringComparer.Ordinal);
 
     public ReducePropagator(Node node, OnnxGraph graph, int axesAsInputFrom)
     {
@@ -45,64 +47,41 @@ internal sealed class ReducePropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor x = context.Activation(_node.Input(0));
-        (int[] map, int outLength, float weight) = _maps.GetOrAdd(Tensor.FormatShape(x.Shape), _ => Geometry(x.Shape));
-        Tensor r = outputRelevance[0]!;
-        int rows = context.Rows, length = x.RowLength;
-        if (r.Length != rows * outLength)
-        {
-            throw new InvalidOperationException($"{_node}: relevance has {r.Length} elements, expected {rows * outLength}.");
-        }
-
-        var result = context.NewTensor([rows, .. x.Shape[1..]]);
-        var z = new float[outLength];
-        for (int row = 0; row < rows; row++)
-        {
-            ReadOnlySpan<float> xs = x.Data.AsSpan(context.RowImage[row] * length, length);
-            ReadOnlySpan<float> rs = r.Data.AsSpan(row * outLength, outLength);
-            Span<float> dest = result.Data.AsSpan(row * length, length);
-            if (context.Mode == PropagationMode.Gradient)
-            {
-                for (int i = 0; i < length; i++)
-                {
-                    dest[i] = weight * rs[map[i]];
-                }
-
-                continue;
-            }
-
-            Array.Clear(z);
-            for (int i = 0; i < length; i++)
-            {
-                z[map[i]] += weight * xs[i];
-            }
-
-            for (int i = 0; i < length; i++)
-            {
-                dest[i] = weight * xs[i] * rs[map[i]] / LinearRuleEngine.Stabilize(z[map[i]], NormStabilizer);
-            }
-        }
-
+        RelValue x = alg.Activation(_node.Input(0));
+        SparseKernel kernel = _kernels.GetOrAdd(x.ShapeText, _ => Geometry(x.RowShape));
+        RelValue r = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        RelValue result = plan.Mode == PropagationMode.Gradient
+            ? alg.Adjoint(kernel, r, null)
+            : LinearRuleEngine.Propagate(alg, plan.Norm, kernel, LinearLayer.ParameterFree, x, RuleInputs.None, r);
         return _node.Inputs.Count > 1 ? [result, null] : [result];
     }
 
-    /// <summary>For each input element of one image, the output element it is reduced into; and the weight w.</summary>
-    private (int[] Map, int OutLength, float Weight) Geometry(int[] shape)
+    /// <summary>The reduction of one image as taps: output j sums (or averages) the input elements mapped to it.</summary>
+    private SparseKernel Geometry(int[] row)
     {
-        int rank = shape.Length;
+        int rank = row.Length + 1;
         int[] axes = _axes is { Length: > 0 } ? _axes.Select(a => RouteGeometry.NormalizeAxis(_node, a, rank)).Distinct().ToArray()
             : _noopWithEmptyAxes ? [] : Enumerable.Range(0, rank).ToArray();
         if (axes.Contains(0))
         {
-            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"it reduces the batch axis of {Tensor.FormatShape(shape)}, which would mix images");
+            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"it reduces the batch axis of {Tensor.FormatShape([0, .. row])}, which would mix images");
         }
 
-        int[] inRow = shape[1..];
-        int[] kept = inRow.Select((d, a) => axes.Contains(a + 1) ? 1 : d).ToArray();
-        int count = axes.Aggregate(1, (c, a) => c * shape[a]);
+        int[] kept = row.Select((d, a) => axes.Contains(a + 1) ? 1 : d).ToArray();
+        int count = axes.Aggregate(1, (c, a) => c * row[a - 1]);
         float weight = _node.OpType == "ReduceMean" ? 1f / count : 1f;
-        return (Broadcasting.IndexMap(kept, inRow), Tensor.CheckedCount(kept), weight);
+        int[] map = Broadcasting.IndexMap(kept, row);
+        int outputs = Tensor.CheckedCount(kept);
+        var index = new int[outputs * count];
+        var filled = new int[outputs];
+        for (int i = 0; i < map.Length; i++)
+        {
+            int j = map[i];
+            index[(j * count) + filled[j]++] = i;
+        }
+
+        return new SparseKernel(row, kept, 1, count, index, weight == 1f ? null : Enumerable.Repeat(weight, index.Length).ToArray());
     }
 }

@@ -13,14 +13,18 @@ namespace Clrp.Onnx.Operators;
 /// </summary>
 internal sealed class ResizeGeometry
 {
-    private ResizeGeometry(int blocks, int inBlock, int taps, int[] index, float[] weight)
+    private ResizeGeometry(int[] outShape, int blocks, int inBlock, int taps, int[] index, float[] weight)
     {
+        OutShape = outShape;
         Blocks = blocks;
         InBlock = inBlock;
         Taps = taps;
         Index = index;
         Weight = weight;
     }
+
+    /// <summary>The full output shape [N, …].</summary>
+    public int[] OutShape { get; }
 
     /// <summary>Copies of the tables per image (the product of the leading axes that are not resized).</summary>
     public int Blocks { get; }
@@ -100,7 +104,7 @@ internal sealed class ResizeGeometry
             }
         }
 
-        return new ResizeGeometry(blocks, Tensor.CheckedCount(inRow), taps, index, weight);
+        return new ResizeGeometry(outShape, blocks, Tensor.CheckedCount(inRow), taps, index, weight);
     }
 
     /// <summary>Per output coordinate of one axis: the input coordinates it reads and their weights.</summary>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
+using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
 using Clrp.Onnx.Tensors;
 
@@ -26,14 +28,13 @@ internal static class ResizeOps
 /// </summary>
 internal sealed class ResizePropagator : IOperatorPropagator
 {
-    private const float NormStabilizer = 1e-6f;
     private readonly Node _node;
     private readonly ResizeSettings _settings;
     private readonly float[]? _scales;
     private readonly long[]? _sizes;
     private readonly long[]? _axes;
     private readonly bool _needsOutput;
-    private readonly ConcurrentDictionary<string, ResizeGeometry> _geometries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SparseKernel> _kernels = new(StringComparer.Ordinal);
 
     public ResizePropagator(Node node, OnnxGraph graph)
     {
@@ -56,72 +57,21 @@ internal sealed class ResizePropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        Tensor x = context.Activation(_node.Input(0));
-        int[]? captured = _needsOutput ? context.Activation(_node.Outputs[0]).Shape : null;
-        ResizeGeometry geometry = _geometries.GetOrAdd(Tensor.FormatShape(x.Shape), _ => Geometry(x.Shape, captured));
-        var result = new Tensor?[_node.Inputs.Count];
-        result[0] = Distribute(geometry, x, outputRelevance[0]!, context);
-        return result;
-    }
-
-    /// <summary>
-    /// Per tap of every output element: <c>R_i += w·R_j</c> (nearest, where w = 1, and the gradient) or
-    /// <c>R_i += w·x_i·R_j / stab(Σ w·x)</c> (linear relevance).
-    /// </summary>
-    private static Tensor Distribute(ResizeGeometry geometry, Tensor x, Tensor r, PropagationContext context)
-    {
-        int taps = geometry.Taps, outBlock = geometry.OutBlock, inBlock = geometry.InBlock, length = x.RowLength;
-        int outLength = geometry.Blocks * outBlock;
-        if (r.Length != context.Rows * outLength)
+        RelValue x = alg.Activation(_node.Input(0));
+        int[]? captured = _needsOutput ? [1, .. alg.Activation(_node.Outputs[0]).RowShape] : null;
+        SparseKernel kernel = _kernels.GetOrAdd(x.ShapeText, _ =>
         {
-            throw new InvalidOperationException($"relevance has {r.Length} elements, expected {context.Rows * outLength}.");
-        }
-
-        bool norm = taps > 1 && context.Mode == PropagationMode.Relevance;
-        var result = context.NewTensor([context.Rows, .. x.Shape[1..]]);
-        for (int row = 0; row < context.Rows; row++)
-        {
-            for (int block = 0; block < geometry.Blocks; block++)
-            {
-                ReadOnlySpan<float> xs = x.Data.AsSpan((context.RowImage[row] * length) + (block * inBlock), inBlock);
-                ReadOnlySpan<float> rs = r.Data.AsSpan((row * outLength) + (block * outBlock), outBlock);
-                Span<float> dest = result.Data.AsSpan((row * length) + (block * inBlock), inBlock);
-                for (int j = 0; j < outBlock; j++)
-                {
-                    if (rs[j] == 0f)
-                    {
-                        continue;
-                    }
-
-                    ReadOnlySpan<int> index = geometry.Index.AsSpan(j * taps, taps);
-                    ReadOnlySpan<float> weight = geometry.Weight.AsSpan(j * taps, taps);
-                    if (!norm)
-                    {
-                        for (int t = 0; t < taps; t++)
-                        {
-                            dest[index[t]] += weight[t] * rs[j];
-                        }
-
-                        continue;
-                    }
-
-                    float z = 0f;
-                    for (int t = 0; t < taps; t++)
-                    {
-                        z += weight[t] * xs[index[t]];
-                    }
-
-                    float s = rs[j] / LinearRuleEngine.Stabilize(z, NormStabilizer);
-                    for (int t = 0; t < taps; t++)
-                    {
-                        dest[index[t]] += weight[t] * xs[index[t]] * s;
-                    }
-                }
-            }
-        }
-
+            ResizeGeometry g = Geometry([1, .. x.RowShape], captured);
+            return new SparseKernel(x.RowShape, g.OutShape[1..], g.Blocks, g.Taps, g.Index, g.Weight);
+        });
+        RelValue r = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
+        var result = new RelValue?[_node.Inputs.Count];
+        // Nearest copies (one tap of weight 1): a route in both modes. Linear: the Norm rule, or the adjoint for gradients.
+        result[0] = kernel.Taps == 1 || plan.Mode == PropagationMode.Gradient
+            ? alg.Adjoint(kernel, r, null)
+            : LinearRuleEngine.Propagate(alg, plan.Norm, kernel, LinearLayer.ParameterFree, x, RuleInputs.None, r);
         return result;
     }
 

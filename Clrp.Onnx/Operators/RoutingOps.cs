@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
+using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
@@ -37,52 +39,30 @@ internal sealed record Route(int[] Map, int[] OutRowShape);
 internal delegate Route RouteBuilder(int[] inputShape, int[]? outputShape);
 
 /// <summary>
-/// <c>R_x[map[j]] += R_y[j]</c> for every output element j with <c>map[j] ≥ 0</c>; identical in relevance and gradient
-/// mode (a copy's derivative is 1). Routes are built once per input shape and cached.
+/// <c>R_x[map[j]] += R_y[j]</c> for every output element j with <c>map[j] ≥ 0</c>: the adjoint of the route's
+/// <see cref="SparseKernel"/>, identical in relevance and gradient mode (a copy's derivative is 1). Routes are built once
+/// per input shape and cached; their geometry is computed for one image (the batch axis is never routed).
 /// </summary>
 internal sealed class IndexRoutePropagator(Node node, RouteBuilder builder, bool needsOutput = false) : IOperatorPropagator
 {
-    private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SparseKernel> _routes = new(StringComparer.Ordinal);
 
     public IEnumerable<string> RequiredValues => needsOutput ? [node.Input(0), node.Outputs[0]] : [node.Input(0)];
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        int[] inShape = context.Activation(node.Input(0)).Shape;
-        int[]? outShape = needsOutput ? context.Activation(node.Outputs[0]).Shape : null;
-        string key = Tensor.FormatShape(inShape) + (outShape is null ? string.Empty : Tensor.FormatShape(outShape));
-        Route route = _routes.GetOrAdd(key, _ => builder(inShape, outShape));
-        var result = new Tensor?[node.Inputs.Count];
-        result[0] = Scatter(outputRelevance[0]!, route.Map, context.Rows, inShape[1..], node);
-        return result;
-    }
-
-    /// <summary><c>result[r, map[j]] += values[r, j]</c>, [rows, …inRowShape].</summary>
-    internal static Tensor Scatter(Tensor values, int[] map, int rows, int[] inRowShape, Node node)
-    {
-        int outLength = map.Length;
-        if (values.Length != rows * outLength)
+        int[] inRow = alg.Activation(node.Input(0)).RowShape;
+        int[]? outRow = needsOutput ? alg.Activation(node.Outputs[0]).RowShape : null;
+        string key = Tensor.FormatShape(inRow) + (outRow is null ? string.Empty : Tensor.FormatShape(outRow));
+        SparseKernel route = _routes.GetOrAdd(key, _ =>
         {
-            throw new InvalidOperationException($"{node}: relevance has {values.Length} elements, expected {rows * outLength}.");
-        }
-
-        var result = new Tensor([rows, .. inRowShape]);
-        int inLength = result.RowLength;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> source = values.Data.AsSpan(r * outLength, outLength);
-            Span<float> dest = result.Data.AsSpan(r * inLength, inLength);
-            for (int j = 0; j < outLength; j++)
-            {
-                if (map[j] >= 0)
-                {
-                    dest[map[j]] += source[j];
-                }
-            }
-        }
-
+            Route r = builder([1, .. inRow], outRow is null ? null : [1, .. outRow]);
+            return SparseKernel.Route(inRow, r.OutRowShape, r.Map);
+        });
+        var result = new RelValue?[node.Inputs.Count];
+        result[0] = alg.Adjoint(route, alg.Reshape(outputRelevance[0]!, route.OutputShape), null);
         return result;
     }
 }

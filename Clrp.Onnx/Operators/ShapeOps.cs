@@ -1,5 +1,5 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Graph;
-using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
 
@@ -39,10 +39,10 @@ internal sealed class ReshapePropagator : IOperatorPropagator
 
     public bool IsLinear => false;
 
-    public Tensor?[] Propagate(Tensor?[] outputRelevance, PropagationContext context)
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
-        var result = new Tensor?[_node.Inputs.Count];
-        result[0] = outputRelevance[0] is { } r ? context.ShapedLike(r, _node.Input(0)) : null;
+        var result = new RelValue?[_node.Inputs.Count];
+        result[0] = outputRelevance[0] is { } r ? alg.Reshape(r, alg.Activation(_node.Input(0)).RowShape) : null;
         return result;
     }
 }

@@ -6,52 +6,44 @@ namespace Clrp.Onnx.Rules;
 /// <summary>
 /// The constant parameters of one linear layer — weights [out, …] and an optional bias [out] — with a
 /// cache of the transformed weights rules ask for (w⁺, w⁻, w², …), built once and shared by every
-/// explanation and thread.
+/// explanation and thread. Parameter-free maps (average pools, reductions, linear resizing) are layers
+/// without weights (<see cref="ParameterFree"/>): their kernel is the whole map.
 /// </summary>
 internal sealed class LinearLayer
 {
     private readonly ConcurrentDictionary<string, LinearWeights> _transformed = new(StringComparer.Ordinal);
+    private readonly Lazy<LinearLayer> _negated;
 
-    public LinearLayer(LinearWeights weights, float[]? bias)
+    public LinearLayer(LinearWeights? weights, float[]? bias)
     {
-        if (bias is not null && bias.Length != weights.Rows)
+        if (bias is not null && weights is not null && bias.Length != weights.Rows)
         {
             throw new ArgumentException($"bias has {bias.Length} values for {weights.Rows} outputs.");
         }
 
         Weights = weights;
         Bias = bias;
+        _negated = new Lazy<LinearLayer>(() => new LinearLayer(
+            weights is null ? null : LinearWeights.Derived(weights, WeightTransform.Negate),
+            bias is null ? null : Array.ConvertAll(bias, b => -b)));
     }
 
-    public LinearWeights Weights { get; }
+    /// <summary>The layer of a parameter-free kernel: no weights, no bias.</summary>
+    public static LinearLayer ParameterFree { get; } = new(null, null);
+
+    public LinearWeights? Weights { get; }
 
     public float[]? Bias { get; }
 
-    /// <summary>The weights with <paramref name="transform"/> applied, cached by its key.</summary>
-    public LinearWeights Transformed(WeightTransform transform) =>
-        ReferenceEquals(transform, WeightTransform.Identity)
-            ? Weights
-            : _transformed.GetOrAdd(transform.Key, _ => LinearWeights.Derived(Weights, transform.ApplyTo));
-
     /// <summary>
-    /// The same layer with output unit <paramref name="row"/>'s weights and bias negated: CLRP2's dual
-    /// ("the target's last-layer weights negated").
+    /// The same layer with every weight and bias negated: CLRP2's dual applies it to the target unit only
+    /// (<c>R(W′) = R(W, R⊙(1−m)) + R(−W, R⊙m)</c>, m the one-hot of the negated unit), so no per-class copy is made.
     /// </summary>
-    public LinearLayer WithNegatedRow(int row)
-    {
-        float[] w = (float[])Weights.Values.Clone();
-        int columns = Weights.Columns;
-        for (int i = row * columns; i < (row + 1) * columns; i++)
-        {
-            w[i] = -w[i];
-        }
+    public LinearLayer Negated => _negated.Value;
 
-        float[]? b = Bias is null ? null : (float[])Bias.Clone();
-        if (b is not null)
-        {
-            b[row] = -b[row];
-        }
-
-        return new LinearLayer(new LinearWeights(w, Weights.Rows, Weights.Groups), b);
-    }
+    /// <summary>The weights with <paramref name="transform"/> applied, cached by its key (null for parameter-free layers).</summary>
+    public LinearWeights? Transformed(WeightTransform transform) =>
+        Weights is null || ReferenceEquals(transform, WeightTransform.Identity)
+            ? Weights
+            : _transformed.GetOrAdd(transform.Key, _ => LinearWeights.Derived(Weights, transform));
 }

@@ -138,3 +138,22 @@ public sealed class FlatRule(float stabilizer = LinearRule.DefaultStabilizer) : 
     public override IReadOnlyList<RulePart> Parts { get; } =
         [new RulePart(1f, [new RuleTerm(InputModifier.Ones, WeightTransform.Ones)], IncludeBias: false, stabilizer)];
 }
+
+/// <summary>
+/// The Norm rule of parameter-free linear maps (average pools, reductions, linear resizing; residual sums use the same
+/// stabiliser): <c>R_i = Σ_j x_i w_ij / stab(Σ_i' x_i' w_i'j) · R_j</c>, relevance shared in proportion to each input's
+/// contribution (Zennit's <c>Norm</c>, stabiliser 1e-6). Composites carry it as <see cref="Composites.Composite.Norm"/>.
+/// </summary>
+public sealed class NormRule(float stabilizer = NormRule.DefaultEpsilon) : LinearRule
+{
+    /// <summary>The stabiliser of the Norm rule (DESIGN §1).</summary>
+    public const float DefaultEpsilon = 1e-6f;
+
+    /// <summary>ε of stab(d).</summary>
+    public float Stabilizer { get; } = stabilizer;
+
+    public override string Name => "norm";
+
+    public override IReadOnlyList<RulePart> Parts { get; } =
+        [new RulePart(1f, [new RuleTerm(InputModifier.Identity, WeightTransform.Identity)], IncludeBias: false, stabilizer)];
+}

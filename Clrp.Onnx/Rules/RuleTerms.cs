@@ -1,3 +1,5 @@
+using Clrp.Onnx.Emitting;
+using Clrp.Onnx.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Clrp.Onnx.Rules;
@@ -25,20 +27,20 @@ public enum InputModifier
 }
 
 /// <summary>
-/// How a rule modifies the weights before a term's forward product (Zennit's param modifiers).
+/// How a rule modifies the weights before a term's forward product (Zennit's param modifiers). One definition per
+/// transform, in its two forms: <see cref="ApplyTo"/> over spans (SIMD) and <see cref="Emit"/> as ONNX nodes over a weight
+/// tensor, so the managed walk and the compiled graph use the same weights to the last rounding (γ: two roundings in both).
 /// <see cref="Key"/> identifies the transformed weights in the per-layer cache.
 /// </summary>
-public sealed class WeightTransform
+public sealed class WeightTransform : IWeightMap
 {
-    private readonly Func<float, float> _map;
     private readonly Kind _kind;
     private readonly float _gamma;
 
-    private WeightTransform(string key, Kind kind, Func<float, float> map, float gamma = 0f)
+    private WeightTransform(string key, Kind kind, float gamma = 0f)
     {
         Key = key;
         _kind = kind;
-        _map = map;
         _gamma = gamma;
     }
 
@@ -50,34 +52,35 @@ public sealed class WeightTransform
         Square,
         Ones,
         Gamma,
+        Negate,
     }
 
     /// <summary>w</summary>
-    public static WeightTransform Identity { get; } = new("w", Kind.Identity, w => w);
+    public static WeightTransform Identity { get; } = new("w", Kind.Identity);
 
     /// <summary>w⁺ = max(0, w)</summary>
-    public static WeightTransform Positive { get; } = new("w+", Kind.Positive, w => Math.Max(0f, w));
+    public static WeightTransform Positive { get; } = new("w+", Kind.Positive);
 
     /// <summary>w⁻ = min(0, w)</summary>
-    public static WeightTransform Negative { get; } = new("w-", Kind.Negative, w => Math.Min(0f, w));
+    public static WeightTransform Negative { get; } = new("w-", Kind.Negative);
 
     /// <summary>w²</summary>
-    public static WeightTransform Square { get; } = new("w^2", Kind.Square, w => w * w);
+    public static WeightTransform Square { get; } = new("w^2", Kind.Square);
 
     /// <summary>1 for every weight (flat rule)</summary>
-    public static WeightTransform Ones { get; } = new("1", Kind.Ones, _ => 1f);
+    public static WeightTransform Ones { get; } = new("1", Kind.Ones);
+
+    /// <summary>−w (CLRP2's dual: the logit layer with the target's weights negated).</summary>
+    internal static WeightTransform Negate { get; } = new("-w", Kind.Negate);
 
     /// <summary>Cache key, e.g. "w+".</summary>
     public string Key { get; }
 
     /// <summary>w + γ·w⁺ (γ rule).</summary>
     public static WeightTransform Gamma(float gamma) =>
-        new(FormattableString.Invariant($"w+{gamma}w+"), Kind.Gamma, w => w + (gamma * Math.Max(0f, w)), gamma);
+        new(FormattableString.Invariant($"w+{gamma}w+"), Kind.Gamma, gamma);
 
-    /// <summary>Applies the transform to one weight.</summary>
-    public float Apply(float w) => _map(w);
-
-    /// <summary>Applies the transform to every weight of <paramref name="source"/> (SIMD; the same values as <see cref="Apply"/>).</summary>
+    /// <summary>Applies the transform to every weight of <paramref name="source"/> (SIMD).</summary>
     internal void ApplyTo(ReadOnlySpan<float> source, Span<float> destination)
     {
         switch (_kind)
@@ -98,15 +101,36 @@ public sealed class WeightTransform
                 destination[..source.Length].Fill(1f);
                 break;
             case Kind.Gamma:
-                // w + γ·max(0, w), as two roundings like the scalar form (no fused multiply-add).
+                // w + γ·max(0, w), as two roundings (no fused multiply-add), as Emit writes it.
                 TensorPrimitives.Max(source, 0f, destination);
                 TensorPrimitives.Multiply(destination, _gamma, destination);
                 TensorPrimitives.Add(destination, source, destination);
+                break;
+            case Kind.Negate:
+                TensorPrimitives.Negate(source, destination);
                 break;
             default:
                 throw new InvalidOperationException($"unknown weight transform {Key}");
         }
     }
+
+    /// <summary>The same transform as ONNX nodes over the weight tensor <paramref name="weights"/> (ONNX Runtime folds them at load).</summary>
+    internal string Emit(OnnxEmitter emitter, string weights) => _kind switch
+    {
+        Kind.Identity => weights,
+        Kind.Positive => emitter.Node("Relu", [weights]),
+        Kind.Negative => emitter.Node("Neg", [emitter.Node("Relu", [emitter.Node("Neg", [weights])])]),
+        Kind.Square => emitter.Node("Mul", [weights, weights]),
+        // 0·w + 1: exact for finite weights, and keeps the weights' shape without a shape input.
+        Kind.Ones => emitter.Node("Add", [emitter.Node("Mul", [weights, emitter.Scalar(0f)]), emitter.Scalar(1f)]),
+        Kind.Gamma => emitter.Node("Add", [emitter.Node("Mul", [emitter.Node("Relu", [weights]), emitter.Scalar(_gamma)]), weights]),
+        Kind.Negate => emitter.Node("Neg", [weights]),
+        _ => throw new InvalidOperationException($"unknown weight transform {Key}"),
+    };
+
+    void IWeightMap.ApplyTo(ReadOnlySpan<float> source, Span<float> destination) => ApplyTo(source, destination);
+
+    string IWeightMap.Emit(OnnxEmitter emitter, string weights) => Emit(emitter, weights);
 
     public override string ToString() => Key;
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Clrp.Onnx.Composites;
 using Clrp.Onnx.Explaining;
+using Clrp.Onnx.Planning;
 
 namespace Clrp.Cli;
 

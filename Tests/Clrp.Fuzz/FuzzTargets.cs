@@ -1,5 +1,6 @@
 using Clrp.Onnx.Composites;
 using Clrp.Onnx.Explaining;
+using Clrp.Onnx.Planning;
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Imaging;
 using Clrp.Onnx.Tensors;

@@ -1,3 +1,4 @@
+using Clrp.Onnx.Planning;
 using Clrp.Onnx.Explaining;
 using Clrp.Onnx.Tests.Support;
 

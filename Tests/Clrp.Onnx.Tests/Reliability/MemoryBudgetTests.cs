@@ -43,11 +43,11 @@ public sealed class MemoryBudgetTests
     }
 
     [TestMethod]
-    public void Explain_TopKOfIntMaxWithABudget_ResourceLimitNotOutOfMemory()
+    public void Explain_TopKOfIntMaxWithABudget_RefusedNotOutOfMemory()
     {
         using var explainer = ClrpExplainer.Load(TestPaths.FashionVgg, new ExplainerOptions { MaxMemoryBytes = 1L << 30 });
 
-        Assert.ThrowsExactly<ResourceLimitException>(() => explainer.Explain(Batch(1), Target.TopK(int.MaxValue)));
+        Assert.ThrowsExactly<InvalidTargetException>(() => explainer.Explain(Batch(1), Target.TopK(int.MaxValue)));
     }
 
     [TestMethod]

@@ -1,3 +1,4 @@
+using Clrp.Onnx.Algebra;
 using Clrp.Onnx.Kernels;
 using Clrp.Onnx.Rules;
 using Clrp.Onnx.Tensors;
@@ -192,7 +193,9 @@ public sealed class LinearRuleTests
         var relevance = new Tensor(r, [rowImage.Length, .. layer.OutputShape]);
         var linear = new LinearLayer(new LinearWeights(w, layer.M, layer.Group), b);
         var bounds = new BoxBounds(Array.ConvertAll(low, v => (float)v), Array.ConvertAll(high, v => (float)v));
-        return LinearRuleEngine.Propagate(rule, layer.Kernel(), linear, input, relevance, rowImage, rule is ZBoxRule ? bounds : null);
+        var alg = new EagerAlgebra(new Dictionary<string, Tensor> { ["x"] = input }, rowImage, Images, null, null, null);
+        var inputs = new RuleInputs(rule is ZBoxRule ? bounds : null, null, InputNonNegative: false);
+        return EagerAlgebra.TensorOf(LinearRuleEngine.Propagate(alg, rule, layer.Kernel(), linear, alg.Activation("x"), inputs, alg.RowsOf(relevance)));
     }
 
     private static double[] Reference(RuleCase rc, LayerCase layer, DenseMatrix m, float[] x, float[] r, int[] rowImage, double[] low, double[] high)

@@ -4,7 +4,7 @@ using Clrp.Onnx.Graph;
 using Clrp.Onnx.Operators;
 using Clrp.Onnx.Rules;
 
-namespace Clrp.Onnx.Explaining;
+namespace Clrp.Onnx.Planning;
 
 /// <summary>Status of one node in a <see cref="ExplanationPlan"/>, as <c>clrp info</c> shows it.</summary>
 /// <param name="Node">The node (after canonization).</param>
@@ -20,10 +20,11 @@ public sealed record NodeReport(Node Node, string Role, bool Supported);
 /// </summary>
 internal sealed class ExplanationPlan : IDisposable
 {
-    private ExplanationPlan(OnnxGraph graph, ValueInfo input, string explainedOutput, string logits, IReadOnlyList<Node> walk,
+    private ExplanationPlan(OnnxGraph original, OnnxGraph graph, ValueInfo input, string explainedOutput, string logits, IReadOnlyList<Node> walk,
         IReadOnlyDictionary<string, IOperatorPropagator> propagators, Node? firstLinear, Node? logitLayer,
         IReadOnlyDictionary<string, LinearRule> rules, IReadOnlySet<string> dynamicValues, IReadOnlyList<NodeReport> report)
     {
+        Original = original;
         Graph = graph;
         Input = input;
         ExplainedOutput = explainedOutput;
@@ -39,7 +40,26 @@ internal sealed class ExplanationPlan : IDisposable
             .Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>The graph as read from the file (what the runtime executes).</summary>
+    public OnnxGraph Original { get; }
+
+    /// <summary>The canonized graph the walk follows.</summary>
     public OnnxGraph Graph { get; }
+
+    /// <summary>The model's default-domain opset (what nodes added to it must be written for).</summary>
+    public long Opset => Original.Opsets.TryGetValue(string.Empty, out long v) ? v : 1;
+
+    /// <summary>Every value name the model uses (inputs, initializers, node outputs), which added nodes must not reuse.</summary>
+    public IEnumerable<string> ModelValueNames =>
+        Original.Inputs.Select(i => i.Name).Concat(Original.Constants.Keys).Concat(Original.Nodes.SelectMany(n => n.Outputs)).Concat(Original.Outputs.Select(o => o.Name));
+
+    /// <summary>True when constant <paramref name="name"/> of the canonized graph is the model's own, unchanged (a graph extending the model may reference it).</summary>
+    public bool IsModelConstant(string name) =>
+        Original.Constants.TryGetValue(name, out ConstantTensor? original) && Graph.Constants.TryGetValue(name, out ConstantTensor? now) && ReferenceEquals(original, now);
+
+    /// <summary>True when the model computes <paramref name="node"/>'s output exactly as the canonized node does (same op and inputs).</summary>
+    public bool IsUnchangedByCanonizers(Node node) =>
+        Original.Producer(node.Outputs[0]) is Node o && o.OpType == node.OpType && o.Inputs.SequenceEqual(node.Inputs);
 
     public ValueInfo Input { get; }
 
@@ -65,6 +85,15 @@ internal sealed class ExplanationPlan : IDisposable
     public IReadOnlyList<NodeReport> Report { get; }
 
     public IReadOnlyList<string> CapturedValues { get; }
+
+    /// <summary>
+    /// The values whose per-image shapes emitted graphs need: every activation a node on the walk reads, the outputs of
+    /// linear nodes (ε denominators read them), and the logits.
+    /// </summary>
+    public IReadOnlyList<string> ProbedValues =>
+        WalkNodes.SelectMany(n => n.Inputs.Where(DynamicValues.Contains)
+                .Concat(Propagators.TryGetValue(n.Name, out IOperatorPropagator? p) ? p.RequiredValues.Concat(p.IsLinear ? [n.Outputs[0]] : []) : []))
+            .Append(Logits).Distinct(StringComparer.Ordinal).ToArray();
 
     /// <summary>True when every node on the walk has a propagator.</summary>
     public bool IsSupported => Report.All(r => r.Supported);
@@ -143,7 +172,7 @@ internal sealed class ExplanationPlan : IDisposable
         var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, FoldedRole(n), true)
             : r.Node.OpType == n.OpType ? r
             : new NodeReport(n, $"{r.Role} (rewritten as {r.Node.OpType})", r.Supported)).ToList();
-        return new ExplanationPlan(graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
+        return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
     }
 
     /// <summary>Releases native resources held by propagators (ONNX Runtime kernel sessions).</summary>

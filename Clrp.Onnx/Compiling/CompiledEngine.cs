@@ -1,0 +1,148 @@
+using Clrp.Onnx.Execution;
+using Clrp.Onnx.Explaining;
+using Clrp.Onnx.Tensors;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Clrp.Onnx.Compiling;
+
+/// <summary>
+/// Runs a <see cref="CompiledGraph"/> on ONNX Runtime: the input and the targets go in, the logits, maps and sums come out
+/// of one run on the session's device; nothing else crosses to the host. A model whose batch axis is fixed at 1 is run once
+/// per image. Thread-safe (ONNX Runtime sessions are).
+/// </summary>
+internal sealed class CompiledEngine : IExplanationEngine
+{
+    private readonly InferenceSession _session;
+    private readonly CompiledGraph _graph;
+    private readonly string _source;
+    private readonly bool _batchFixedToOne;
+    private readonly string[] _outputs;
+
+    private CompiledEngine(InferenceSession session, string provider, CompiledGraph graph, string source, bool batchFixedToOne)
+    {
+        _session = session;
+        Provider = provider;
+        _graph = graph;
+        _source = source;
+        _batchFixedToOne = batchFixedToOne;
+        _outputs = session.OutputMetadata.Keys.ToArray();
+    }
+
+    public string Name => "compiled";
+
+    public string Provider { get; }
+
+    /// <summary>The graph this engine runs.</summary>
+    public CompiledGraph Graph => _graph;
+
+    /// <summary>Opens a session for <paramref name="graph"/> on <paramref name="device"/>.</summary>
+    public static CompiledEngine Open(CompiledGraph graph, Device device, Action<string>? log, string source, bool batchFixedToOne)
+    {
+        (InferenceSession session, string provider) = OrtSessionFactory.Create(graph.Model, device, source, log);
+        return new CompiledEngine(session, provider, graph, source, batchFixedToOne);
+    }
+
+    public Explanation Explain(Tensor batch, Target target)
+    {
+        int n = batch.Shape[0];
+        (long[] values, int rows) = target.Encode(n, _graph.Classes);
+        if (target.Count != _graph.Layout.K)
+        {
+            throw new InvalidOperationException($"a graph compiled for k = {_graph.Layout.K} was asked for {target.Count} classes per image.");
+        }
+
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Dictionary<string, Tensor> outputs;
+        Tensor classes;
+        if (_batchFixedToOne && n > 1)
+        {
+            var parts = Enumerable.Range(0, n).Select(i => Run(new Tensor(batch.Row(i).ToArray(), [1, .. batch.Shape[1..]]), rows == 1 ? values : values[i..(i + 1)], 1)).ToList();
+            outputs = _outputs.Where(name => name != CompiledNames.Classes).ToDictionary(name => name, name => Stack(parts.Select(p => p.Floats[name]).ToList()), StringComparer.Ordinal);
+            classes = Stack(parts.Select(p => p.Classes).ToList());
+        }
+        else
+        {
+            (outputs, classes) = Run(batch, values, rows);
+        }
+
+        TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        return Assemble(batch, outputs, classes, elapsed);
+    }
+
+    private (Dictionary<string, Tensor> Floats, Tensor Classes) Run(Tensor batch, long[] targets, int rows)
+    {
+        int k = _graph.Layout.K;
+        using OrtValue image = OrtValue.CreateTensorValueFromMemory(batch.Data, Array.ConvertAll(batch.Shape, d => (long)d));
+        using OrtValue targetValue = OrtValue.CreateTensorValueFromMemory(targets, [rows, k]);
+        using var options = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(options, [_graph.InputName, CompiledNames.Targets], [image, targetValue], _outputs);
+        var floats = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        Tensor? classes = null;
+        for (int i = 0; i < _outputs.Length; i++)
+        {
+            OrtValue value = results[i];
+            int[] shape = Array.ConvertAll(value.GetTensorTypeAndShape().Shape, d => checked((int)d));
+            if (_outputs[i] == CompiledNames.Classes)
+            {
+                classes = new Tensor(Array.ConvertAll(value.GetTensorDataAsSpan<long>().ToArray(), v => (float)v), shape);
+                continue;
+            }
+
+            var t = new Tensor(shape);
+            value.GetTensorDataAsSpan<float>().CopyTo(t.Data);
+            floats[_outputs[i]] = t;
+        }
+
+        return (floats, classes ?? throw new InvalidOperationException("the compiled graph has no classes output."));
+    }
+
+    private Explanation Assemble(Tensor batch, Dictionary<string, Tensor> outputs, Tensor classes, TimeSpan elapsed)
+    {
+        int n = batch.Shape[0], k = _graph.Layout.K;
+        Tensor logits = outputs[CompiledNames.Logits];
+        if (!logits.AllFinite())
+        {
+            throw new InvalidGraphException($"{_source}: the model produced NaN/Inf logits for this input.");
+        }
+
+        int[] targets = Array.ConvertAll(classes.Data, v => (int)v);
+        ExplainMethod method = _graph.Request.Method;
+        bool contrastive = method.IsContrastive();
+        Tensor seedSums = outputs[CompiledNames.SeedSums], inputSums = outputs[CompiledNames.InputSums];
+        int perImage = contrastive ? 2 * k : k;
+        var diagnostics = new List<SeedDiagnostics>(n * perImage);
+        for (int img = 0; img < n; img++)
+        {
+            for (int s = 0; s < perImage; s++)
+            {
+                diagnostics.Add(new SeedDiagnostics(img, targets[(img * k) + (s % k)], s < k ? "target" : "dual",
+                    seedSums.Data[(img * perImage) + s], inputSums.Data[(img * perImage) + s]));
+            }
+        }
+
+        string rules = method.IsGradient() ? "gradient" : _graph.Request.Composite.Name;
+        return new Explanation(method, rules, outputs[CompiledNames.Relevance], logits, targets, k,
+            contrastive ? outputs[CompiledNames.TargetRelevance] : null,
+            contrastive ? outputs[CompiledNames.DualRelevance] : null,
+            contrastive ? outputs[CompiledNames.SignedDifference] : null,
+            diagnostics, Provider, outputs[CompiledNames.Heatmap])
+        {
+            Engine = Name,
+            WalkTime = elapsed,
+        };
+    }
+
+    /// <summary>Stacks per-image results [1, …] into [N, …].</summary>
+    private static Tensor Stack(IReadOnlyList<Tensor> parts)
+    {
+        var all = new Tensor([parts.Count, .. parts[0].Shape[1..]]);
+        for (int i = 0; i < parts.Count; i++)
+        {
+            parts[i].Data.CopyTo(all.Data, i * parts[0].Length);
+        }
+
+        return all;
+    }
+
+    public void Dispose() => _session.Dispose();
+}

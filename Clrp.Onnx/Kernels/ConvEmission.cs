@@ -1,0 +1,46 @@
+using Clrp.Onnx.Emitting;
+
+namespace Clrp.Onnx.Kernels;
+
+/// <summary>
+/// The ONNX nodes of a 2-D convolution with fixed geometry and its adjoint, written once for every convolution kernel
+/// (the forward Conv and its transposed map, ConvTranspose layers): <c>Conv(x, W)</c> with the window's explicit pads,
+/// and <c>ConvTranspose(g, W)</c> with an output_padding that restores the exact input size (floor division in the
+/// forward size drops up to stride − 1 rows).
+/// </summary>
+internal static class ConvEmission
+{
+    /// <summary><c>Conv(x, w)</c> of <paramref name="window"/> with <paramref name="groups"/> groups, no bias.</summary>
+    public static string Conv(OnnxEmitter e, string x, string w, Window2d window, int groups) =>
+        e.Node("Conv", [x, w],
+            OnnxEmitter.Ints("kernel_shape", window.KernelH, window.KernelW),
+            OnnxEmitter.Ints("strides", window.StrideH, window.StrideW),
+            OnnxEmitter.Ints("dilations", window.DilationH, window.DilationW),
+            OnnxEmitter.Ints("pads", window.PadTop, window.PadLeft, window.PadBottom, window.PadRight),
+            OnnxEmitter.Int("group", groups));
+
+    /// <summary>The adjoint of <see cref="Conv"/>: <c>ConvTranspose(g, w)</c> from the window's output grid back to its input grid.</summary>
+    public static string ConvTranspose(OnnxEmitter e, string g, string w, Window2d window, int groups)
+    {
+        (int extraH, int extraW) = OutputPadding(window);
+        return e.Node("ConvTranspose", [g, w],
+            OnnxEmitter.Ints("kernel_shape", window.KernelH, window.KernelW),
+            OnnxEmitter.Ints("strides", window.StrideH, window.StrideW),
+            OnnxEmitter.Ints("dilations", window.DilationH, window.DilationW),
+            OnnxEmitter.Ints("pads", window.PadTop, window.PadLeft, window.PadBottom, window.PadRight),
+            OnnxEmitter.Ints("output_padding", extraH, extraW),
+            OnnxEmitter.Int("group", groups));
+    }
+
+    /// <summary>
+    /// The rows and columns the transposed convolution must add so that its output is the forward input's size:
+    /// <c>in − (s·(out − 1) + d·(k − 1) + 1 − pads)</c>.
+    /// </summary>
+    public static (int H, int W) OutputPadding(Window2d w) =>
+        (w.InH - ((w.StrideH * (w.OutH - 1)) + (w.DilationH * (w.KernelH - 1)) + 1 - w.PadTop - w.PadBottom),
+         w.InW - ((w.StrideW * (w.OutW - 1)) + (w.DilationW * (w.KernelW - 1)) + 1 - w.PadLeft - w.PadRight));
+
+    /// <summary><c>z + b</c> per output channel of a [B, M, H, W] value.</summary>
+    public static string AddChannelBias(OnnxEmitter e, string z, float[] bias) =>
+        e.Node("Add", [z, e.Floats(bias, [bias.Length, 1, 1], "bias")]);
+}
