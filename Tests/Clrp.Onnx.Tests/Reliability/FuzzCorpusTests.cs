@@ -14,7 +14,7 @@ public sealed class FuzzCorpusTests
     private static string Corpus(string target) => Path.Combine(AppContext.BaseDirectory, "fuzz-corpus", target);
 
     [TestMethod]
-    [DataRow("onnx", 7)]
+    [DataRow("onnx", 9)]
     [DataRow("npy", 10)]
     [DataRow("image", 6)]
     public void Target_EverySeedAndFinding_AcceptedOrRefusedAsClrpException(string target, int atLeast)
@@ -43,6 +43,18 @@ public sealed class FuzzCorpusTests
         var e = Assert.ThrowsExactly<InvalidGraphException>(() => ClrpExplainer.Inspect(path));
 
         StringAssert.Contains(e.Message, "268435450");
+        StringAssert.Contains(e.Message, "(Slice)");
+    }
+
+    /// <summary>The second: an empty initializer [2,9,126,32767,5,0,146815,…] whose axes before the 0 hold 371 million positions.</summary>
+    [TestMethod]
+    public void Inspect_EmptyConstantWithManyPositions_RefusedNamingTheNode()
+    {
+        string path = Path.Combine(Corpus("onnx"), "finding-slice-of-empty-371M-positions.onnx");
+
+        var e = Assert.ThrowsExactly<InvalidGraphException>(() => ClrpExplainer.Inspect(path));
+
+        StringAssert.Contains(e.Message, "32767");
         StringAssert.Contains(e.Message, "(Slice)");
     }
 
