@@ -57,9 +57,10 @@ internal static class ConstantEvaluator
                 _ => Input(1) is { } y ? Arithmetic(node.OpType, x, y) : null,
             };
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException)
         {
-            // Inconsistent constants (a malformed shape chain): leave the node to ONNX Runtime, which reports it.
+            // Inconsistent constants (a malformed shape chain: lengths that differ, an index or size out of range — the
+            // kinds fuzzing produces): leave the node to ONNX Runtime, which reports it.
             return null;
         }
     }

@@ -14,7 +14,7 @@ public sealed class FuzzCorpusTests
     private static string Corpus(string target) => Path.Combine(AppContext.BaseDirectory, "fuzz-corpus", target);
 
     [TestMethod]
-    [DataRow("onnx", 9)]
+    [DataRow("onnx", 10)]
     [DataRow("npy", 10)]
     [DataRow("image", 6)]
     public void Target_EverySeedAndFinding_AcceptedOrRefusedAsClrpException(string target, int atLeast)
