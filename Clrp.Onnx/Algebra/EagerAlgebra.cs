@@ -179,7 +179,8 @@ internal sealed partial class EagerAlgebra : IRelevanceAlgebra
         }
     }
 
-    public RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon)
+    /// <remarks>The sign fact changes nothing here (the general form gives the same values for such z); the emitted form uses it.</remarks>
+    public RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon, int knownSign = 0)
     {
         Tensor z = TensorOf(denominator);
         Tensor d = New(denominator.Kind, denominator.RowShape, clear: false, batch: z.Shape[0]);

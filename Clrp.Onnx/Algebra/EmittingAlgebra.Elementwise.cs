@@ -39,9 +39,17 @@ internal sealed partial class EmittingAlgebra
     public RelValue Where(RelValue condition, RelValue whenTrue, RelValue whenFalse) =>
         Elementwise([condition, whenTrue, whenFalse], names => _e.Select(names[0], names[1], names[2]));
 
-    public RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon)
+    public RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon, int knownSign = 0)
     {
         string z = NameOf(denominator);
+        if (epsilon > 0f && knownSign != 0)
+        {
+            // The sign is known (z⁺: a sum of non-negative products): stab(z) = z ± ε without the test; z is never −0 here
+            // (a float sum of non-negative terms is +0 or positive), so the values equal the general form's.
+            string d = _e.Node(knownSign > 0 ? "Add" : "Sub", [z, _e.Scalar(epsilon)]);
+            return Binary(BinaryOp.Divide, relevance, new SymbolValue(denominator.Kind, d, denominator.RowShape));
+        }
+
         if (epsilon > 0f)
         {
             // stab(z) = z − ε where z < 0, z + ε elsewhere: one rounding each, as the eager form; never 0 for ε > 0.
@@ -114,6 +122,11 @@ internal sealed partial class EmittingAlgebra
 
     public RelValue WinnerTakeAll(SparseKernel windows, RelValue x, RelValue relevance)
     {
+        if (windows.Tiles is { } tiles)
+        {
+            return WinnerTakeAllTiled(windows, tiles, x, relevance);
+        }
+
         // Unfold each window with −∞ in place of padding, mark the maxima, share equally among ties (image-level) …
         int blocks = windows.Blocks, outBlock = windows.OutBlock, taps = windows.Taps;
         string blocked = _e.Reshape(NameOf(x), Batch(x), blocks, windows.InBlock);
@@ -130,6 +143,19 @@ internal sealed partial class EmittingAlgebra
         (int[] entries, int width) = windows.Inverse(byTap: true);
         string flat = _e.Reshape(NameOf(contributions), Batch(contributions), blocks, outBlock * taps);
         return new SymbolValue(contributions.Kind, windows.Fold(_e, flat, outBlock * taps, entries, width), windows.InputShape);
+    }
+
+    /// <summary>Winner-take-all over windows that tile the plane: maxima and shares per tile by reductions, no gathers.</summary>
+    private RelValue WinnerTakeAllTiled(SparseKernel windows, PlaneTiles tiles, RelValue x, RelValue relevance)
+    {
+        int blocks = windows.Blocks;
+        string tiled = _e.Reshape(NameOf(x), Batch(x), blocks, tiles.OutH, tiles.TileH, tiles.OutW, tiles.TileW);
+        string max = _e.Reduce("ReduceMax", tiled, [3, 5], keepDims: true);
+        string isMax = _e.Node("Sub", [_e.Scalar(1f), _e.LessFloat(tiled, max)]);
+        string share = _e.Node("Div", [isMax, _e.Reduce("ReduceSum", isMax, [3, 5], keepDims: true)]);
+        RelValue perTile = Reshape(relevance, [blocks, tiles.OutH, 1, tiles.OutW, 1]);
+        RelValue spread = Binary(BinaryOp.Multiply, perTile, new SymbolValue(x.Kind, share, [blocks, tiles.OutH, tiles.TileH, tiles.OutW, tiles.TileW]));
+        return Reshape(spread, windows.InputShape);
     }
 
     /// <summary>

@@ -34,9 +34,10 @@ internal interface IRelevanceAlgebra
 
     /// <summary>
     /// <c>s = R / stab(z)</c> with <c>stab(z) = z + ε·(z ≥ 0 ? 1 : −1)</c>; where stab(z) is exactly 0 (possible only with ε = 0)
-    /// the relevance is dropped (s = 0) instead of becoming NaN or ±Inf.
+    /// the relevance is dropped (s = 0) instead of becoming NaN or ±Inf. <paramref name="knownSign"/> is +1 (−1) when z ≥ 0
+    /// (z ≤ 0) by construction, a plan-time fact (z⁺: Σ of non-negative products) that saves the sign test; 0 when unknown.
     /// </summary>
-    RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon);
+    RelValue DivideStabilized(RelValue relevance, RelValue denominator, float epsilon, int knownSign = 0);
 
     /// <summary>The same elements seen with another row shape of equal size.</summary>
     RelValue Reshape(RelValue x, int[] rowShape);

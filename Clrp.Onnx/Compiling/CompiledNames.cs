@@ -8,7 +8,7 @@ public static class CompiledNames
 {
     /// <summary>
     /// Input, int64 [N, k] (or [1, k] for every image): the classes to explain. A value c ≥ 0 is class c; −r is the class
-    /// ranked r by the logits (−1 the predicted class, −2 the runner-up, …). Exported graphs default to [−1, …, −k].
+    /// ranked r by the logits (−1 the predicted class, −2 the runner-up, …): [[−1, …, −k]] explains the top k of every image.
     /// </summary>
     public const string Targets = "clrp.targets";
 

@@ -18,8 +18,7 @@ namespace Clrp.Onnx.Compiling;
 /// <param name="Bounds">z^B bounds given as options (null: each image's own range, computed in the graph).</param>
 /// <param name="TargetsPerImage">k.</param>
 /// <param name="ImageShape">The input's per-image shape the graph is specialised to.</param>
-/// <param name="DefaultTargets">For exported graphs: the targets input's default value (k entries), or null for none.</param>
-internal sealed record CompileRequest(ExplainMethod Method, DualSeed DualSeed, Composite Composite, BoxBounds? Bounds, int TargetsPerImage, int[] ImageShape, long[]? DefaultTargets = null);
+internal sealed record CompileRequest(ExplainMethod Method, DualSeed DualSeed, Composite Composite, BoxBounds? Bounds, int TargetsPerImage, int[] ImageShape);
 
 /// <summary>A compiled explainer graph and what reading its outputs needs.</summary>
 /// <param name="Model">The serialized ONNX model.</param>
@@ -128,14 +127,6 @@ internal static class ExplainerCompiler
         graph.Initializer.AddRange(emitter.Initializers);
         graph.Input.Add(ImageInput(plan, source, request.ImageShape));
         graph.Input.Add(Tensor(CompiledNames.Targets, 7, ["N", k]));
-        if (request.DefaultTargets is { } defaults)
-        {
-            var t = new TensorProto { Name = CompiledNames.Targets, DataType = 7 };
-            t.Dims.AddRange([1, k]);
-            t.Int64Data.AddRange(defaults);
-            graph.Initializer.Add(t);
-        }
-
         foreach ((string name, _, int type, long[] dims) in outputs)
         {
             graph.Output.Add(Tensor(name, type, ["N", .. dims.Cast<object>()]));

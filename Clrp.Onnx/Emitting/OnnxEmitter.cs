@@ -20,6 +20,7 @@ internal sealed partial class OnnxEmitter
 
     private readonly HashSet<string> _reserved;
     private readonly Dictionary<string, string> _constantsByKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _derived = new(StringComparer.Ordinal);
     private int _counter;
 
     /// <param name="opset">The default-domain opset of the graph the nodes join.</param>
@@ -85,6 +86,20 @@ internal sealed partial class OnnxEmitter
         node.Attribute.AddRange(attributes);
         Nodes.Add(node);
         return names;
+    }
+
+    /// <summary>
+    /// The value <paramref name="create"/> emits, emitted once per <paramref name="key"/> and reused after (a weight tensor's
+    /// transform needed by several nodes).
+    /// </summary>
+    public string Once(string key, Func<string> create)
+    {
+        if (!_derived.TryGetValue(key, out string? name))
+        {
+            _derived[key] = name = create();
+        }
+
+        return name;
     }
 
     /// <summary>A float32 initializer; identical small constants are shared.</summary>

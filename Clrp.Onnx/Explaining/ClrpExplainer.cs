@@ -172,28 +172,46 @@ public sealed class ClrpExplainer : IDisposable
     public Explanation Explain(float[] input, int[] shape, Target? target = null) => Explain(new Tensor(input, shape), target);
 
     /// <summary>
-    /// Writes the compiled explainer graph to <paramref name="path"/>: a standalone ONNX model (the model's forward, the
-    /// relevance pass and the map) that any ONNX Runtime runs, with the inputs and outputs of <see cref="CompiledNames"/>.
-    /// Its targets input defaults to the top <paramref name="targetsPerImage"/> classes.
+    /// Compiles the explainer of <paramref name="modelPath"/> under <paramref name="options"/> and writes it to
+    /// <paramref name="path"/>: a standalone ONNX model — the model's forward, the relevance pass and the method's map — that
+    /// any ONNX Runtime runs (Python, Node, the browser, mobile), with the inputs and outputs of <see cref="CompiledNames"/>.
+    /// Its targets input takes k classes per image (−1, …, −k for the top k).
     /// </summary>
-    /// <param name="path">Where to write the model.</param>
+    /// <param name="modelPath">The classifier.</param>
+    /// <param name="path">Where to write the explainer model.</param>
+    /// <param name="options">Method, rules, bounds, dual seed and explained output (Engine and Device are not used).</param>
     /// <param name="targetsPerImage">k, the classes explained per image.</param>
     /// <param name="imageShape">The per-image input shape; default the model's declared one.</param>
-    /// <returns>The number of nodes the explanation added to the model.</returns>
+    /// <returns>What was written.</returns>
     /// <exception cref="CompilationException">The model cannot be compiled.</exception>
-    public int Export(string path, int targetsPerImage = 1, int[]? imageShape = null)
+    public static ExportSummary Export(string modelPath, string path, ExplainerOptions? options = null, int targetsPerImage = 1, int[]? imageShape = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using DisposalGuard.Lease lease = _guard.Enter();
+        options ??= new ExplainerOptions();
         if (targetsPerImage < 1)
         {
             throw new InvalidOptionsException($"an exported explainer explains k ≥ 1 classes per image, got {targetsPerImage}.");
         }
 
-        int[] shape = imageShape ?? _declaredShape ?? throw new InvalidOptionsException($"'{_plan.Input.Name}' has a free size {_plan.Input.ShapeText}; give the per-image input size to export for (--size).");
-        CompiledGraph graph = Compile(shape, targetsPerImage, Enumerable.Range(1, targetsPerImage).Select(r => (long)-r).ToArray());
-        IO.AtomicFile.Write(path, stream => stream.Write(graph.Model));
-        return graph.Nodes;
+        OnnxGraph graph = OnnxModelReader.Read(modelPath);
+        Composite composite = options.EffectiveRules;
+        using ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
+        var explainer = new ClrpExplainer(plan, new ExplainerOptions
+        {
+            Method = options.Method, Rules = options.Rules, Bounds = options.Bounds, DualSeed = options.DualSeed, OutputName = options.OutputName,
+            Log = options.Log, Engine = ExplainerEngine.Compiled,
+        }, composite);
+        explainer.CheckMethod(modelPath);
+        int[] shape = imageShape ?? explainer._declaredShape
+            ?? throw new InvalidOptionsException($"'{plan.Input.Name}' has a free size {plan.Input.ShapeText}; give the per-image input size to export for (--size).");
+        if (explainer._declaredShape is { } declared && declared.Length != shape.Length)
+        {
+            throw new InvalidOptionsException($"the export size {Tensor.FormatShape(shape)} has another rank than the model's input {plan.Input.ShapeText} (per image).");
+        }
+
+        CompiledGraph compiled = explainer.Compile(shape, targetsPerImage);
+        IO.AtomicFile.Write(path, stream => stream.Write(compiled.Model));
+        return new ExportSummary(path, plan.Input.Name, shape, compiled.Classes, targetsPerImage, compiled.Nodes, compiled.Model.LongLength, options.Method, compiled.Request.Method.IsGradient() ? "gradient" : composite.Name);
     }
 
     private void CheckMethod(string modelPath)
@@ -231,7 +249,7 @@ public sealed class ClrpExplainer : IDisposable
     {
         try
         {
-            CompiledGraph graph = Compile(imageShape, k, defaultTargets: null);
+            CompiledGraph graph = Compile(imageShape, k);
             return CompiledEngine.Open(graph, _options.Device, _options.Log, _plan.Graph.Source, _plan.Input.Dimensions is { Count: > 0 } d && d[0] == 1);
         }
         catch (Exception e) when (_options.Engine == ExplainerEngine.Auto && e is CompilationException or ShapeProbeException)
@@ -245,12 +263,12 @@ public sealed class ClrpExplainer : IDisposable
         }
     }
 
-    private CompiledGraph Compile(int[] imageShape, int k, long[]? defaultTargets)
+    private CompiledGraph Compile(int[] imageShape, int k)
     {
         try
         {
             Dictionary<string, int[]> shapes = ShapesFor(imageShape);
-            var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape, defaultTargets);
+            var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape);
             return ExplainerCompiler.Compile(_plan, request, shapes);
         }
         catch (ShapeProbeException e) when (_options.Engine != ExplainerEngine.Auto)

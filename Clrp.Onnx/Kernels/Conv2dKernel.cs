@@ -126,7 +126,7 @@ internal sealed class Conv2dKernel : ILinearKernel
         ConvEmission.Conv(emitter, x, OrtConv2dKernel.Required(weights).Name, _window, _groups);
 
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
-        ConvEmission.ConvTranspose(emitter, g, OrtConv2dKernel.Required(weights).Name, _window, _groups);
+        ConvEmission.Adjoint(emitter, g, OrtConv2dKernel.Required(weights).Name, _window, _groups, InputShape[0]);
 
     public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
 

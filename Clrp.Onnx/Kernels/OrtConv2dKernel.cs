@@ -46,7 +46,7 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
         ConvEmission.Conv(emitter, x, Required(weights).Name, _window, _groups);
 
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
-        ConvEmission.ConvTranspose(emitter, g, Required(weights).Name, _window, _groups);
+        ConvEmission.Adjoint(emitter, g, Required(weights).Name, _window, _groups, InputShape[0]);
 
     public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
 

@@ -80,6 +80,13 @@ internal sealed class SparseKernel : ILinearKernel
     /// <summary>[j·Taps + t]: tap weight, or null for 1.</summary>
     public float[]? Weight { get; }
 
+    /// <summary>
+    /// Set when the table is a pool whose windows tile each block's H×W plane exactly (stride = kernel, no pads, no
+    /// dilation; global pooling is one tile): the emitted forms then reshape [H, W] to [H/th, th, W/tw, tw] and reduce the
+    /// tile axes instead of gathering taps. The table stays the definition; this is an equivalent layout of it.
+    /// </summary>
+    public PlaneTiles? Tiles { get; init; }
+
     /// <summary>A routing op's kernel: output element j copies input element <paramref name="map"/>[j] (−1: a constant cell).</summary>
     public static SparseKernel Route(int[] inputShape, int[] outputShape, int[] map) => new(inputShape, outputShape, 1, 1, map, null);
 
@@ -142,6 +149,13 @@ internal sealed class SparseKernel : ILinearKernel
 
     public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights)
     {
+        if (Tiles is { } tiles)
+        {
+            string tiled = tiles.Split(emitter, x, Blocks);
+            string scaled = Weight is null ? tiled : emitter.Node("Mul", [tiled, emitter.Scalar(Weight[0])]);
+            return emitter.Reshape(emitter.Reduce("ReduceSum", scaled, [3, 5], keepDims: false), [-1, .. Array.ConvertAll(OutputShape, d => (long)d)]);
+        }
+
         string blocked = emitter.Reshape(x, -1, Blocks, InBlock);
         bool identity = Taps * OutBlock == InBlock && IsIdentity(Index);
         string gathered = identity ? blocked : emitter.Node("Gather", [blocked, emitter.Longs(Array.ConvertAll(Index, i => (long)Math.Max(i, 0)), [Index.Length])], OnnxEmitter.Int("axis", 2));
@@ -153,6 +167,14 @@ internal sealed class SparseKernel : ILinearKernel
 
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights)
     {
+        if (Tiles is { } tiles)
+        {
+            // Every tap of a tile receives w·g of its output: broadcast over the tile axes.
+            string perTile = emitter.Reshape(g, -1, Blocks, tiles.OutH, 1, tiles.OutW, 1);
+            string spread = emitter.Node("Mul", [perTile, emitter.Filled(Weight?[0] ?? 1f, [1, 1, 1, tiles.TileH, 1, tiles.TileW], "tile")]);
+            return emitter.Reshape(spread, [-1, .. Array.ConvertAll(InputShape, d => (long)d)]);
+        }
+
         // Contributions per (output j, tap t) when taps are weighted; else every tap of j carries g[j] and the inverse
         // table points at j directly.
         string blocked = emitter.Reshape(g, -1, Blocks, OutBlock);
@@ -255,4 +277,18 @@ internal sealed class SparseKernel : ILinearKernel
     }
 
     private ParallelOptions Options(int batch) => new() { MaxDegreeOfParallelism = (long)batch * Index.Length * Blocks < 1 << 16 ? 1 : -1 };
+}
+
+/// <summary>
+/// Windows that tile an H×W plane exactly: tile (i, j) covers rows [i·th, (i+1)·th) and columns [j·tw, (j+1)·tw); its taps
+/// are numbered row-major within the tile, as the tap table numbers them.
+/// </summary>
+internal sealed record PlaneTiles(int H, int W, int TileH, int TileW)
+{
+    public int OutH => H / TileH;
+
+    public int OutW => W / TileW;
+
+    /// <summary>[B, blocks, H, W] viewed as [B, blocks, H/th, th, W/tw, tw].</summary>
+    public string Split(OnnxEmitter emitter, string x, int blocks) => emitter.Reshape(x, -1, blocks, OutH, TileH, OutW, TileW);
 }

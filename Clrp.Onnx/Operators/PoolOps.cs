@@ -122,7 +122,14 @@ internal sealed class PoolPropagator : IOperatorPropagator
             }
         }
 
-        return new SparseKernel(row, [channels, win.OutH, win.OutW], channels, taps, index, weight);
+        // Windows that tile the plane (2×2 stride 2; a global pool is one tile): the emitted forms reshape instead of gathering.
+        bool tiles = (win.StrideH == win.KernelH || win.OutH == 1) && (win.StrideW == win.KernelW || win.OutW == 1) && win.DilationH == 1 && win.DilationW == 1
+            && win.PadTop == 0 && win.PadLeft == 0 && win.PadBottom == 0 && win.PadRight == 0
+            && h == win.OutH * win.KernelH && w == win.OutW * win.KernelW;
+        return new SparseKernel(row, [channels, win.OutH, win.OutW], channels, taps, index, weight)
+        {
+            Tiles = tiles ? new PlaneTiles(h, w, win.KernelH, win.KernelW) : null,
+        };
     }
 
     /// <summary>

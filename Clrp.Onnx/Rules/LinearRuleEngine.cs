@@ -80,7 +80,7 @@ internal static class LinearRuleEngine
             }
 
             RulePart part = rule.Parts[p];
-            RelValue s = alg.DivideStabilized(relevance, z, part.Stabilizer);
+            RelValue s = alg.DivideStabilized(relevance, z, part.Stabilizer, DenominatorSign(part, inputs));
             foreach (RuleTerm term in part.Terms)
             {
                 if (ModifyInput(alg, a, term.Input, inputs) is not RelValue x)
@@ -104,6 +104,47 @@ internal static class LinearRuleEngine
     /// <summary><see cref="Denominators"/> then <see cref="Redistribute"/>.</summary>
     public static RelValue Propagate(IRelevanceAlgebra alg, LinearRule rule, ILinearKernel kernel, LinearLayer layer, RelValue a, RuleInputs inputs, RelValue relevance) =>
         Redistribute(alg, rule, kernel, layer, a, inputs, Denominators(alg, rule, kernel, layer, a, inputs), relevance);
+
+    /// <summary>
+    /// The sign a part's denominator has by construction: +1 when every live term is a product of two non-negative or two
+    /// non-positive factors (z⁺ and α: a⁺w⁺ + a⁻w⁻; w²; flat), −1 when every one is of mixed signs (β: a⁺w⁻ + a⁻w⁺), else 0.
+    /// </summary>
+    internal static int DenominatorSign(RulePart part, RuleInputs inputs)
+    {
+        int sign = 0;
+        foreach (RuleTerm term in part.Terms)
+        {
+            int input = term.Input switch
+            {
+                InputModifier.Positive or InputModifier.Ones => 1,
+                InputModifier.Identity when inputs.InputNonNegative => 1,
+                InputModifier.Negative => inputs.InputNonNegative ? 0 : -1, // a⁻ of a non-negative input: the term is skipped
+                _ => 2,
+            };
+            int weight = ReferenceEquals(term.Weight, WeightTransform.Positive) || ReferenceEquals(term.Weight, WeightTransform.Square) || ReferenceEquals(term.Weight, WeightTransform.Ones) ? 1
+                : ReferenceEquals(term.Weight, WeightTransform.Negative) ? -1
+                : 2;
+            if (input == 0)
+            {
+                continue;
+            }
+
+            if (input == 2 || weight == 2)
+            {
+                return 0;
+            }
+
+            int termSign = input * weight;
+            if (sign != 0 && termSign != sign)
+            {
+                return 0;
+            }
+
+            sign = termSign;
+        }
+
+        return sign;
+    }
 
     /// <summary><c>stab(d) = d + ε·(d ≥ 0 ? 1 : −1)</c>.</summary>
     public static float Stabilize(float d, float epsilon) => d + (d >= 0 ? epsilon : -epsilon);

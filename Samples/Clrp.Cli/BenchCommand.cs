@@ -23,10 +23,11 @@ internal static class BenchCommand
         var warmup = new Option<string>("--warmup") { Description = "Untimed runs before each row's timed runs; the first one's time is reported as the first explanation.", DefaultValueFactory = _ => "4", HelpName = "W" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
         var rules = new Option<string>("--rules") { Description = $"The rule composite of the relevance methods: {string.Join(", ", Clrp.Onnx.Composites.Composites.Names)}.", DefaultValueFactory = _ => "paper", HelpName = "RULES" };
-        var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };
+        var profile = new Option<bool>("--profile") { Description = "Also print where each method's time goes in the managed engine: the capture run and the walk by operator and step (denominators, transposed products, elementwise)." };
+        var engine = new Option<string>("--engine") { Description = "Which engine to time: compiled (one ONNX Runtime graph, the default engine), managed (ONNX Runtime forward, managed walk), or both side by side.", DefaultValueFactory = _ => "both", HelpName = "compiled|managed|both" };
         var command = new Command("bench", "Time the plain forward pass, the capture run and each explanation method, and print their ratios and the peak memory.")
         {
-            model, input, methods, batch, topK, runs, warmup, device, rules, profile,
+            model, input, methods, batch, topK, runs, warmup, device, rules, profile, engine,
         };
         command.SetAction(p =>
         {
@@ -40,7 +41,8 @@ internal static class BenchCommand
                 NumberListParser.ParseInt("--warmup", p.GetValue(warmup)!, 1),
                 Device.Parse(p.GetValue(device)!),
                 Clrp.Onnx.Composites.Composites.ByName(p.GetValue(rules)!.Trim().ToLowerInvariant()),
-                p.GetValue(profile));
+                p.GetValue(profile),
+                ParseEngines(p.GetValue(engine)!));
             if (request.Methods.Length == 0)
             {
                 throw new InvalidOptionsException("--methods names no method.");
@@ -50,7 +52,15 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static ExplainerEngine[] ParseEngines(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "compiled" => [ExplainerEngine.Compiled],
+        "managed" => [ExplainerEngine.Managed],
+        "both" => [ExplainerEngine.Compiled, ExplainerEngine.Managed],
+        _ => throw new InvalidOptionsException($"unknown --engine '{text}'; expected compiled, managed or both."),
+    };
 }
 
 /// <summary>A validated <c>clrp bench</c> request.</summary>
-internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, int Warmup, Device Device, Clrp.Onnx.Composites.Composite Rules, bool Profile);
+internal sealed record BenchRequest(string ModelPath, string? InputPath, ExplainMethod[] Methods, int Batch, int TopK, int Runs, int Warmup, Device Device, Clrp.Onnx.Composites.Composite Rules, bool Profile, ExplainerEngine[] Engines);

@@ -23,43 +23,65 @@ internal static class BenchRunner
             rows.Add(($"forward ×{request.Batch} (plain ORT)", Measure(request, () => runner.Run(batch)).PerItem(request.Batch), "per image"));
         }
 
-        var perMethod = new Dictionary<ExplainMethod, Timing>();
         var profiles = new List<(ExplainMethod Method, WalkProfile Profile)>();
-        Timing? capture = null, topK = null, batched = null;
-        int k = 0;
-        foreach (ExplainMethod method in request.Methods)
+        var summaries = new List<EngineSummary>();
+        Timing? capture = null;
+        foreach (ExplainerEngine engine in request.Engines)
         {
-            using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions { Method = method, Device = request.Device, Log = Log, Profile = request.Profile, Rules = request.Rules });
-            var forwardTimes = new List<double>();
-            WalkProfile? lastProfile = null;
-            Timing t = Measure(request, () =>
+            string tag = request.Engines.Length > 1 ? $" [{engine.ToString().ToLowerInvariant()}]" : string.Empty;
+            var perMethod = new Dictionary<ExplainMethod, Timing>();
+            Timing? topK = null, batched = null;
+            int k = 0;
+            foreach (ExplainMethod method in request.Methods)
             {
-                Explanation e = explainer.Explain(one);
-                forwardTimes.Add(e.ForwardTime.TotalMilliseconds);
-                lastProfile = e.Profile;
-            });
-            if (lastProfile is not null)
-            {
-                profiles.Add((method, lastProfile));
+                long loadStart = Stopwatch.GetTimestamp();
+                using ClrpExplainer explainer = ClrpExplainer.Load(request.ModelPath, new ExplainerOptions
+                {
+                    Method = method, Device = request.Device, Log = Log, Profile = request.Profile && engine == ExplainerEngine.Managed, Rules = request.Rules, Engine = engine,
+                });
+                double load = Stopwatch.GetElapsedTime(loadStart).TotalMilliseconds;
+                var forwardTimes = new List<double>();
+                WalkProfile? lastProfile = null;
+                Timing t = Measure(request, () =>
+                {
+                    Explanation e = explainer.Explain(one);
+                    forwardTimes.Add(e.ForwardTime.TotalMilliseconds);
+                    lastProfile = e.Profile;
+                });
+                if (lastProfile is not null)
+                {
+                    profiles.Add((method, lastProfile));
+                }
+
+                perMethod[method] = t;
+                if (engine == ExplainerEngine.Managed)
+                {
+                    capture ??= Timing.Of(forwardTimes.Skip(request.Warmup).ToList());
+                }
+
+                rows.Add(($"{method.ToName()}{tag}, load", Timing.Of([load]), $"ClrpExplainer.Load ({explainer.Engine} engine)"));
+                rows.Add(($"{method.ToName()}{tag}, first", Timing.Of([t.First]), "first explanation after loading"));
+                rows.Add(($"{method.ToName()}{tag}", t, "one class"));
+                if (method == request.Methods[0])
+                {
+                    int classes = explainer.Explain(one).Logits.Shape[1];
+                    k = Math.Min(request.TopK, classes);
+                    topK = Measure(request, () => explainer.Explain(one, Target.TopK(k)));
+                    rows.Add(($"{method.ToName()}{tag} top-{k}", topK, $"{k} classes, one walk"));
+                    batched = Measure(request, () => explainer.Explain(batch)).PerItem(request.Batch);
+                    rows.Add(($"{method.ToName()}{tag} ×{request.Batch}", batched, "per image"));
+                }
             }
 
-            perMethod[method] = t;
-            capture ??= Timing.Of(forwardTimes.Skip(request.Warmup).ToList());
-            rows.Add(($"{method.ToName()}, first", Timing.Of([t.First]), "first explanation after loading"));
-            rows.Add((method.ToName(), t, "one class"));
-            if (method == request.Methods[0])
-            {
-                int classes = explainer.Explain(one).Logits.Shape[1];
-                k = Math.Min(request.TopK, classes);
-                topK = Measure(request, () => explainer.Explain(one, Target.TopK(k)));
-                rows.Add(($"{method.ToName()} top-{k}", topK, $"{k} classes, one walk"));
-                batched = Measure(request, () => explainer.Explain(batch)).PerItem(request.Batch);
-                rows.Add(($"{method.ToName()} ×{request.Batch}", batched, "per image"));
-            }
+            summaries.Add(new EngineSummary(tag, perMethod, topK!, batched!, k));
         }
 
-        rows.Insert(2, ("capture (augmented model)", capture!, "activations copied"));
-        Print(stdout, request, rows, perMethod, capture!, topK!, batched!, k);
+        if (capture is not null)
+        {
+            rows.Insert(2, ("capture (augmented model)", capture, "managed engine: activations copied"));
+        }
+
+        Print(stdout, request, rows, summaries, capture);
         foreach ((ExplainMethod method, WalkProfile profile) in profiles)
         {
             PrintProfile(stdout, method, profile);
@@ -67,6 +89,9 @@ internal static class BenchRunner
 
         return CliErrors.Success;
     }
+
+    /// <summary>One engine's timings for the closing ratios.</summary>
+    private sealed record EngineSummary(string Tag, Dictionary<ExplainMethod, Timing> PerMethod, Timing TopK, Timing Batched, int K);
 
     /// <summary>Where the last timed run of one method spent its time, by operator and step, largest first.</summary>
     private static void PrintProfile(TextWriter o, ExplainMethod method, WalkProfile profile)
@@ -82,32 +107,40 @@ internal static class BenchRunner
         }
     }
 
-    private static void Print(TextWriter o, BenchRequest request, List<(string Name, Timing Time, string Note)> rows,
-        Dictionary<ExplainMethod, Timing> perMethod, Timing capture, Timing topK, Timing batched, int k)
+    private static void Print(TextWriter o, BenchRequest request, List<(string Name, Timing Time, string Note)> rows, List<EngineSummary> summaries, Timing? capture)
     {
         double forward = rows[0].Time.Median;
         o.WriteLine($"model:   {request.ModelPath} (rules {request.Rules.Name})");
         o.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {RuntimeInformationText()}; {request.Runs} timed runs per row after {request.Warmup} warm-ups");
         o.WriteLine();
-        o.WriteLine($"{"row",-28} {"median ms",10} {"min",9} {"max",9} {"× forward",10}  note");
+        o.WriteLine($"{"row",-34} {"median ms",10} {"min",9} {"max",9} {"× forward",10}  note");
         foreach ((string name, Timing t, string note) in rows)
         {
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {t.Median,10:F1} {t.Min,9:F1} {t.Max,9:F1} {t.Median / forward,10:F2}  {note}"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-34} {t.Median,10:F1} {t.Min,9:F1} {t.Max,9:F1} {t.Median / forward,10:F2}  {note}"));
+        }
+
+        ExplainMethod first = request.Methods[0];
+        foreach (EngineSummary s in summaries)
+        {
+            o.WriteLine();
+            if (s.PerMethod.TryGetValue(ExplainMethod.Lrp, out Timing? lrp))
+            {
+                foreach (ExplainMethod m in new[] { ExplainMethod.Clrp1, ExplainMethod.Clrp2 }.Where(s.PerMethod.ContainsKey))
+                {
+                    o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.ToName()}/lrp{s.Tag}:          {s.PerMethod[m].Median / lrp.Median:F2}"));
+                }
+            }
+
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"top-{s.K}/one ({first.ToName()}){s.Tag}:   {s.TopK.Median / s.PerMethod[first].Median:F2}"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch-{request.Batch}/image ÷ batch-1 ({first.ToName()}){s.Tag}: {s.Batched.Median / s.PerMethod[first].Median:F2}"));
         }
 
         o.WriteLine();
-        ExplainMethod first = request.Methods[0];
-        if (perMethod.TryGetValue(ExplainMethod.Lrp, out Timing? lrp))
+        if (capture is not null)
         {
-            foreach (ExplainMethod m in new[] { ExplainMethod.Clrp1, ExplainMethod.Clrp2 }.Where(perMethod.ContainsKey))
-            {
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.ToName()}/lrp:          {perMethod[m].Median / lrp.Median:F2}"));
-            }
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"capture/forward:        {capture.Median / forward:F2}"));
         }
 
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"top-{k}/one ({first.ToName()}):   {topK.Median / perMethod[first].Median:F2}"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch-{request.Batch}/image ÷ batch-1 ({first.ToName()}): {batched.Median / perMethod[first].Median:F2}"));
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"capture/forward:        {capture.Median / forward:F2}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak memory:            {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (process peak working set)"));
     }
 

@@ -42,6 +42,7 @@ public static class CliApp
             ExplainCommand.Create(stdout, stderr),
             InfoCommand.Create(stdout, stderr),
             BenchCommand.Create(stdout, stderr),
+            ExportCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
             Evaluation.EvalCommand.Create(stdout, stderr),
             GridCommand.Create(stdout, stderr),

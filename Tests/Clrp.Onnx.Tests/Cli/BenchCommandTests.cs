@@ -7,14 +7,35 @@ namespace Clrp.Onnx.Tests.Cli;
 public sealed class BenchCommandTests
 {
     [TestMethod]
-    public void Bench_FashionVgg_PrintsEveryRowAndRatio()
+    public void Bench_FashionVgg_PrintsEveryRowAndRatioForBothEngines()
     {
-        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp,clrp1", "--runs", "1", "--batch", "2", "--top-k", "3");
+        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp,clrp1", "--runs", "1", "--warmup", "1", "--batch", "2", "--top-k", "3");
         run.AssertSuccess();
-        foreach (string row in new[] { "forward (plain ORT)", "forward ×2 (plain ORT)", "capture (augmented model)", "lrp, first", "lrp ", "lrp top-3", "lrp ×2", "clrp1 ", "clrp1/lrp:", "top-3/one (lrp):", "batch-2/image ÷ batch-1 (lrp):", "peak memory:" })
+        foreach (string row in new[] { "forward (plain ORT)", "forward ×2 (plain ORT)", "capture (augmented model)", "peak memory:" })
         {
             StringAssert.Contains(run.Stdout, row);
         }
+
+        foreach (string engine in new[] { "compiled", "managed" })
+        {
+            foreach (string row in new[] { $"lrp [{engine}], load", $"lrp [{engine}], first", $"lrp [{engine}] ", $"lrp [{engine}] top-3", $"lrp [{engine}] ×2", $"clrp1 [{engine}] ", $"clrp1/lrp [{engine}]:", $"top-3/one (lrp) [{engine}]:", $"batch-2/image ÷ batch-1 (lrp) [{engine}]:" })
+            {
+                StringAssert.Contains(run.Stdout, row);
+            }
+
+            StringAssert.Contains(run.Stdout, $"ClrpExplainer.Load ({engine} engine)");
+        }
+    }
+
+    [TestMethod]
+    public void Bench_OneEngine_HasNoTagsAndNoCaptureRowForTheCompiledGraph()
+    {
+        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp", "--runs", "1", "--warmup", "1", "--batch", "2", "--top-k", "2", "--engine", "compiled");
+        run.AssertSuccess();
+        StringAssert.Contains(run.Stdout, "lrp top-2");
+        StringAssert.Contains(run.Stdout, "ClrpExplainer.Load (compiled engine)");
+        Assert.IsFalse(run.Stdout.Contains("capture (augmented model)", StringComparison.Ordinal), run.Stdout);
+        CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--engine", "gpu").AssertBadInput("--engine");
     }
 
     [TestMethod]
@@ -32,7 +53,7 @@ public sealed class BenchCommandTests
     [TestMethod]
     public void Bench_Profile_PrintsWhereTheWalkSpendsItsTimeForEachMethod()
     {
-        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp,gradient", "--runs", "1", "--batch", "1", "--top-k", "1", "--rules", "epsilon", "--profile");
+        CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp,gradient", "--runs", "1", "--batch", "1", "--top-k", "1", "--rules", "epsilon", "--profile", "--engine", "managed");
         run.AssertSuccess();
         StringAssert.Contains(run.Stdout, "(rules epsilon)");
         StringAssert.Contains(run.Stdout, "profile of lrp (last timed run): capture");
