@@ -10,7 +10,9 @@ namespace Clrp.Onnx.Tests.Reliability;
 /// Properties over random small CNNs (CsCheck; <see cref="RandomCnn"/>): whatever graph of the supported operators,
 /// (1) every method explains it without error and with finite maps; on bias-free nets (2) the paper rules conserve
 /// ΣR_in = |z_j|, (3) LRP-0 (seed |z_j|) equals sign(z_j)·Gradient⊙Input, and (4) a batch equals its images one at a time. A failure
-/// prints the graph (and CsCheck's seed to replay it). "Compiled = managed" joins when the compiled engine exists.
+/// prints the graph (and CsCheck's seed to replay it). The properties run the managed engine, the reference: on the
+/// compiled engine the first one found a failure (<see cref="CompiledEngine_Clrp2TopTwoBatchOfTwo_ResidualNet"/>), reported
+/// to the engine's owner; "compiled = managed" joins here once it is fixed.
 /// </summary>
 [TestClass]
 public sealed class RandomCnnPropertyTests
@@ -29,7 +31,7 @@ public sealed class RandomCnnPropertyTests
             {
                 foreach (string rules in new[] { "paper", "epsilon-plus" })
                 {
-                    using var explainer = ClrpExplainer.Load(model, new ExplainerOptions { Method = method, Rules = Composites.Composites.ByName(rules) });
+                    using var explainer = ClrpExplainer.Load(model, new ExplainerOptions { Method = method, Rules = Composites.Composites.ByName(rules), Engine = ExplainerEngine.Managed });
                     Explanation e = explainer.Explain(x, Target.TopK(2));
                     CollectionAssert.AreEqual(new[] { 2, 2, net.Channels, net.Size, net.Size }, e.Relevance.Shape, $"{net}: {method}/{rules}");
                     Assert.IsTrue(e.Relevance.AllFinite(), $"{net}: {method}/{rules} gave NaN/Inf");
@@ -43,7 +45,7 @@ public sealed class RandomCnnPropertyTests
     {
         RandomCnn.Generator(bias: false).Sample(net =>
         {
-            using var explainer = ClrpExplainer.Load(ExplainerHarness.Save(net.Build()), new ExplainerOptions { Method = ExplainMethod.Lrp });
+            using var explainer = ClrpExplainer.Load(ExplainerHarness.Save(net.Build()), new ExplainerOptions { Method = ExplainMethod.Lrp, Engine = ExplainerEngine.Managed });
             Explanation e = explainer.Explain(new Tensor(net.Input(1), net.InputShape(1)));
             SeedDiagnostics d = e.Diagnostics[0];
             if (e.Logits.Data[e.TargetClass] <= 0)
@@ -62,8 +64,8 @@ public sealed class RandomCnnPropertyTests
         {
             string model = ExplainerHarness.Save(net.Build());
             var x = new Tensor(net.Input(1), net.InputShape(1));
-            using var lrp = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Lrp, Rules = Composites.Composites.ByName("epsilon", epsilon: 1e-12f) });
-            using var gi = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.GradientInput });
+            using var lrp = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Lrp, Rules = Composites.Composites.ByName("epsilon", epsilon: 1e-12f), Engine = ExplainerEngine.Managed });
+            using var gi = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.GradientInput, Engine = ExplainerEngine.Managed });
             Explanation r = lrp.Explain(x, 0);
             float z = r.Logits.Data[0];
             if (Math.Abs(z) < 1e-3)
@@ -84,7 +86,7 @@ public sealed class RandomCnnPropertyTests
     {
         RandomCnn.Generator(bias: true).Sample(net =>
         {
-            using var explainer = ClrpExplainer.Load(ExplainerHarness.Save(net.Build()), new ExplainerOptions { Method = ExplainMethod.Clrp1 });
+            using var explainer = ClrpExplainer.Load(ExplainerHarness.Save(net.Build()), new ExplainerOptions { Method = ExplainMethod.Clrp1, Engine = ExplainerEngine.Managed });
             var batch = new Tensor(net.Input(3), net.InputShape(3));
             Explanation together = explainer.Explain(batch, Target.Class(1));
             for (int i = 0; i < 3; i++)
@@ -93,5 +95,27 @@ public sealed class RandomCnnPropertyTests
                 Compare.Close(together.Relevance.Row(i), alone.Relevance.Data, 1e-5, $"{net}: image {i} in the batch vs alone");
             }
         }, iter: Graphs, threads: 1, print: n => n.ToString());
+    }
+
+    /// <summary>
+    /// Found by <see cref="AnyGraph_EveryMethod_FiniteMapsOfTheInputShape"/> on the default (compiled) engine, CsCheck seed
+    /// 63AW5NCVDIZ1: CLRP2, paper rules, a batch of 2, top-2, on a residual net with biases — ONNX Runtime stops at the
+    /// compiled graph's node 'clrp/add_node/115' ("Shape mismatch attempting to re-use buffer. {1,2} != {2,2}": a batch
+    /// axis fixed at 1 somewhere in the emitted graph). The managed engine explains it. Compiling/ is being restructured
+    /// by its owner, who has the report; remove the Ignore when it passes.
+    /// </summary>
+    [TestMethod]
+    [Ignore("compiled-engine bug reported to the lead (issue 12 report): batch axis fixed at 1 in an emitted Add for CLRP2 top-2")]
+    public void CompiledEngine_Clrp2TopTwoBatchOfTwo_ResidualNet()
+    {
+        var net = new RandomCnn(1, 7, [RandomCnn.Residual], 2, Bias: true, Seed: 8524);
+        string model = ExplainerHarness.Save(net.Build());
+        var x = new Tensor(net.Input(2), net.InputShape(2));
+        using var compiled = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Clrp2, Engine = ExplainerEngine.Compiled });
+        using var managed = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Clrp2, Engine = ExplainerEngine.Managed });
+
+        Explanation c = compiled.Explain(x, Target.TopK(2)), m = managed.Explain(x, Target.TopK(2));
+
+        Compare.Close(c.Relevance.Data, m.Relevance.Data, 1e-5, "compiled vs managed");
     }
 }
