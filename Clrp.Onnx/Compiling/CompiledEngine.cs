@@ -35,11 +35,12 @@ internal sealed class CompiledEngine : IExplanationEngine
     /// <summary>The graph this engine runs.</summary>
     public CompiledGraph Graph => _graph;
 
-    /// <summary>Opens a session for <paramref name="graph"/> on <paramref name="device"/>.</summary>
-    public static CompiledEngine Open(CompiledGraph graph, Device device, Action<string>? log, string source, bool batchFixedToOne)
+    /// <summary>Opens a session for <paramref name="graph"/> (its model as bytes, or <paramref name="input"/>) on <paramref name="device"/>.</summary>
+    public static CompiledEngine Open(CompiledGraph graph, Device device, Action<string>? log, string source, bool batchFixedToOne, SessionInput? input = null)
     {
-        (InferenceSession session, string provider) = OrtSessionFactory.Create(graph.Model, device, source, log);
-        return new CompiledEngine(session, provider, graph, source, batchFixedToOne);
+        (InferenceSession session, string provider) = OrtSessionFactory.Create(input ?? new SessionInput(graph.Model, null), device, source, log);
+        // ONNX Runtime holds the graph now; the serialized copy (the size of the model) is not kept.
+        return new CompiledEngine(session, provider, graph with { Model = [] }, source, batchFixedToOne);
     }
 
     public Explanation Explain(Tensor batch, Target target)

@@ -17,7 +17,7 @@ internal static class OrtSessionFactory
     /// (e.g. a failed CUDA load) off stderr; the factory reports what matters in one line instead. When the
     /// host already created one (ML.NET, or a plain InferenceSession opened first), that one is used as it is.
     /// </summary>
-    private static void EnsureEnvironment()
+    internal static void EnsureEnvironment()
     {
         if (OrtEnv.IsCreated)
         {
@@ -50,7 +50,15 @@ internal static class OrtSessionFactory
     /// <param name="source">Names the model in messages.</param>
     /// <param name="log">Receives the CUDA fallback line.</param>
     /// <returns>The session and the execution provider actually used ("CPU" or "CUDA:id").</returns>
-    public static (InferenceSession Session, string Provider) Create(byte[] model, Device device, string source, Action<string>? log)
+    public static (InferenceSession Session, string Provider) Create(byte[] model, Device device, string source, Action<string>? log) =>
+        Create(new SessionInput(model, null), device, source, log);
+
+    /// <summary>
+    /// Opens a model given as bytes or as a file on <paramref name="device"/>. <see cref="SessionInput.SaveOptimizedTo"/>
+    /// makes ONNX Runtime write its optimised graph there (CPU); <see cref="SessionInput.PreOptimized"/> opens such a graph
+    /// without optimising it again.
+    /// </summary>
+    public static (InferenceSession Session, string Provider) Create(SessionInput model, Device device, string source, Action<string>? log)
     {
         EnsureEnvironment();
         if (device.IsCuda)
@@ -69,7 +77,7 @@ internal static class OrtSessionFactory
                 });
                 cudaOptions = SessionOptions.MakeSessionOptionWithCudaProvider(provider);
                 cudaOptions.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
-                var session = new InferenceSession(model, cudaOptions);
+                var session = model.Open(cudaOptions);
                 cudaOptions.Dispose();
                 return (session, $"CUDA:{device.DeviceId}");
             }
@@ -87,9 +95,18 @@ internal static class OrtSessionFactory
         }
 
         using var cpuOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
+        if (model.PreOptimized)
+        {
+            cpuOptions.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
+        }
+        else if (model.SaveOptimizedTo is { } target)
+        {
+            cpuOptions.OptimizedModelFilePath = target;
+        }
+
         try
         {
-            return (new InferenceSession(model, cpuOptions), "CPU");
+            return (model.Open(cpuOptions), "CPU");
         }
         catch (OnnxRuntimeException e)
         {
@@ -154,4 +171,14 @@ internal static class OrtSessionFactory
         string line = message.Split('\n', 2)[0].Trim();
         return line.Length > 300 ? line[..300] + "…" : line;
     }
+}
+
+/// <summary>A model for <see cref="OrtSessionFactory.Create(SessionInput, Device, string, Action{string}?)"/>: bytes or a file.</summary>
+/// <param name="Bytes">The serialized model, or null.</param>
+/// <param name="Path">The model file, when <paramref name="Bytes"/> is null.</param>
+/// <param name="SaveOptimizedTo">CPU: where ONNX Runtime writes the graph it optimised, or null.</param>
+/// <param name="PreOptimized">True for a graph ONNX Runtime optimised before (opened without optimising again).</param>
+internal sealed record SessionInput(byte[]? Bytes, string? Path, string? SaveOptimizedTo = null, bool PreOptimized = false)
+{
+    public InferenceSession Open(SessionOptions options) => Bytes is not null ? new InferenceSession(Bytes, options) : new InferenceSession(Path!, options);
 }

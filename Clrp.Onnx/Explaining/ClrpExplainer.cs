@@ -21,13 +21,22 @@ namespace Clrp.Onnx.Explaining;
 /// </summary>
 public sealed class ClrpExplainer : IDisposable
 {
-    private readonly ExplanationPlan _plan;
+    private readonly PlanSource _planSource;
     private readonly ExplainerOptions _options;
     private readonly Composite _composite;
     private readonly ConcurrentDictionary<string, Lazy<IExplanationEngine>> _engines = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Dictionary<string, int[]>>> _shapes = new(StringComparer.Ordinal);
     private readonly Lazy<ManagedEngine> _managed;
     private readonly int[]? _declaredShape;
+    private readonly ValueInfo _input;
+    private readonly string _logits;
+    private readonly string _source;
+    private readonly IReadOnlyList<NodeReport> _report;
+    private readonly IReadOnlyList<string> _probed;
+    private readonly LoadTimes _times;
+    private readonly string _modelPath;
+    private readonly string _signature;
+    private readonly GraphCache? _cache;
     private int _fallbackLogged;
 
     // ObjectDisposedException after Dispose; Dispose waits for explanations in flight (issue 12).
@@ -39,22 +48,35 @@ public sealed class ClrpExplainer : IDisposable
     // ExplainerOptions.MaxMemoryBytes: requests that cannot fit are refused before anything runs (issue 12).
     private readonly MemoryBudget _budget;
 
-    private ClrpExplainer(ExplanationPlan plan, ExplainerOptions options, Composite composite)
+    private ClrpExplainer(string modelPath, ExplanationPlan plan, ExplainerOptions options, Composite composite, LoadTimes times)
     {
-        _plan = plan;
+        _times = times;
+        _modelPath = modelPath;
+        _signature = CompileSignature.Of(plan, options.Method, options.DualSeed, composite, options.Bounds);
+        _cache = options.CacheDirectory is { Length: > 0 } dir ? new GraphCache(dir) : null;
+        _planSource = new PlanSource(modelPath, plan, options.OutputName, composite);
         _options = options;
         _composite = composite;
+        _input = plan.Input;
+        _logits = plan.Logits;
+        _source = plan.Graph.Source;
+        _report = plan.Report;
+        _probed = plan.ProbedValues;
         _declaredShape = ShapeProbe.DeclaredImageShape(plan.Input);
         _failures = new OrtFailures(plan.Original.Model, plan.Graph.Source);
         _budget = new MemoryBudget(options.MaxMemoryBytes);
-        _managed = new Lazy<ManagedEngine>(() => ManagedEngine.Create(_plan, _options, _composite, _declaredShape is null ? null : ShapesFor(_declaredShape)));
+        _managed = new Lazy<ManagedEngine>(() =>
+        {
+            Dictionary<string, int[]>? shapes = _declaredShape is null ? null : ShapesFor(_declaredShape);
+            return _times.Time("managed engine", () => ManagedEngine.Create(_planSource.Pin(), _options, _composite, shapes));
+        });
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
-    public ValueInfo Input => _guard.Checked(_plan.Input);
+    public ValueInfo Input => _guard.Checked(_input);
 
     /// <summary>The value seeds are placed on (the logits).</summary>
-    public string LogitsName => _guard.Checked(_plan.Logits);
+    public string LogitsName => _guard.Checked(_logits);
 
     /// <summary>The options in effect.</summary>
     public ExplainerOptions Options => _guard.Checked(_options);
@@ -65,8 +87,11 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>"compiled" or "managed": the engine explaining inputs of the model's declared size ("pending" until the first explanation of a model with a free input size).</summary>
     public string Engine => _guard.Checked(DefaultEngine?.Name ?? "pending");
 
+    /// <summary>Where preparing this explainer's engines took its time, phase by phase (reading, planning, compiling, sessions).</summary>
+    public IReadOnlyList<LoadPhase> LoadTimes => _guard.Checked(_times.Phases);
+
     /// <summary>Per node: its rule, "propagates", "constant", … (what <c>clrp info</c> prints).</summary>
-    public IReadOnlyList<NodeReport> Nodes => _guard.Checked(_plan.Report);
+    public IReadOnlyList<NodeReport> Nodes => _guard.Checked(_report);
 
     private IExplanationEngine? DefaultEngine => _declaredShape is null ? null : EngineFor(_declaredShape, 1);
 
@@ -79,13 +104,14 @@ public sealed class ClrpExplainer : IDisposable
     public static ClrpExplainer Load(string modelPath, ExplainerOptions? options = null)
     {
         options ??= new ExplainerOptions();
-        OnnxGraph graph = OnnxModelReader.Read(modelPath);
+        var times = new LoadTimes();
+        OnnxGraph graph = times.Time("read", () => OnnxModelReader.Read(modelPath));
         Composite composite = options.EffectiveRules;
-        ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
-        var explainer = new ClrpExplainer(plan, options, composite);
+        ExplanationPlan plan = times.Time("plan", () => ExplanationPlan.Build(graph, options.OutputName, composite, strict: true));
+        var explainer = new ClrpExplainer(modelPath, plan, options, composite, times);
         try
         {
-            explainer.CheckMethod(modelPath);
+            explainer.CheckMethod(plan, modelPath);
             _ = explainer.DefaultEngine; // a fixed-size model gets its engine (and any load error) now
             return explainer;
         }
@@ -153,7 +179,7 @@ public sealed class ClrpExplainer : IDisposable
 
     /// <summary>K from the probed shape of the logits for this input size (the probe runs once per size), or null.</summary>
     private int? ClassCount(int[] imageShape) =>
-        ProbedShapes(imageShape).TryGetValue(_plan.Logits, out int[]? logits) ? logits.Aggregate(1, (a, b) => a * b) : null;
+        ProbedShapes(imageShape).TryGetValue(_logits, out int[]? logits) ? logits.Aggregate(1, (a, b) => a * b) : null;
 
     /// <summary>The probed shapes for this input size, or none when the probe fails (the engine then reports why).</summary>
     private IReadOnlyDictionary<string, int[]> ProbedShapes(int[] imageShape)
@@ -195,13 +221,13 @@ public sealed class ClrpExplainer : IDisposable
 
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
         Composite composite = options.EffectiveRules;
-        using ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
-        var explainer = new ClrpExplainer(plan, new ExplainerOptions
+        ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, composite, strict: true);
+        using var explainer = new ClrpExplainer(modelPath, plan, new ExplainerOptions
         {
             Method = options.Method, Rules = options.Rules, Bounds = options.Bounds, DualSeed = options.DualSeed, OutputName = options.OutputName,
             Log = options.Log, Engine = ExplainerEngine.Compiled,
-        }, composite);
-        explainer.CheckMethod(modelPath);
+        }, composite, new LoadTimes());
+        explainer.CheckMethod(plan, modelPath);
         int[] shape = imageShape ?? explainer._declaredShape
             ?? throw new InvalidOptionsException($"'{plan.Input.Name}' has a free size {plan.Input.ShapeText}; give the per-image input size to export for (--size).");
         if (explainer._declaredShape is { } declared && declared.Length != shape.Length)
@@ -214,21 +240,21 @@ public sealed class ClrpExplainer : IDisposable
         return new ExportSummary(path, plan.Input.Name, shape, compiled.Classes, targetsPerImage, compiled.Nodes, compiled.Model.LongLength, options.Method, compiled.Request.Method.IsGradient() ? "gradient" : composite.Name);
     }
 
-    private void CheckMethod(string modelPath)
+    private void CheckMethod(ExplanationPlan plan, string modelPath)
     {
         if (_options.Method != ExplainMethod.Clrp2)
         {
             return;
         }
 
-        if (_plan.LogitLayer is null)
+        if (plan.LogitLayer is null)
         {
-            throw new InvalidGraphException($"{modelPath}: CLRP2 needs the linear layer that computes '{_plan.Logits}', but the logits are not reached from one through single-input operators; use clrp1.");
+            throw new InvalidGraphException($"{modelPath}: CLRP2 needs the linear layer that computes '{plan.Logits}', but the logits are not reached from one through single-input operators; use clrp1.");
         }
 
-        if (_plan.Rules[_plan.LogitLayer.Name] is EpsilonRule)
+        if (plan.Rules[plan.LogitLayer.Name] is EpsilonRule)
         {
-            _options.Log?.Invoke($"warning: composite '{_composite.Name}' puts the ε rule on the logit layer '{_plan.LogitLayer.Name}'; CLRP2's dual then equals the target map and the CLRP2 map is ~0. Use --rules paper.");
+            _options.Log?.Invoke($"warning: composite '{_composite.Name}' puts the ε rule on the logit layer '{plan.LogitLayer.Name}'; CLRP2's dual then equals the target map and the CLRP2 map is ~0. Use --rules paper.");
         }
     }
 
@@ -249,17 +275,64 @@ public sealed class ClrpExplainer : IDisposable
     {
         try
         {
+            bool batchFixedToOne = _input.Dimensions is { Count: > 0 } d && d[0] == 1;
+            string? key = _cache is null ? null : _times.Time("cache key", () => _cache.Key(_modelPath, _signature + $"k={k};shape={Tensor.FormatShape(imageShape)}"));
+            if (key is not null && _cache!.TryGet(key, out string path, out string? optimized, out CachedGraphInfo info))
+            {
+                var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape);
+                var cached = new CompiledGraph([], request, new SeedBatch(info.TargetsPerImage, info.RowsPerImage, info.ExplicitDuals), info.Classes, info.InputName, info.Nodes);
+                SessionInput input = !_options.Device.IsCuda && optimized is not null ? new SessionInput(null, optimized, PreOptimized: true) : new SessionInput(null, path);
+                _planSource.Release();
+                return _times.Time("session (cached)", () => CompiledEngine.Open(cached, _options.Device, _options.Log, _source, batchFixedToOne, input));
+            }
+
             CompiledGraph graph = Compile(imageShape, k);
-            return CompiledEngine.Open(graph, _options.Device, _options.Log, _plan.Graph.Source, _plan.Input.Dimensions is { Count: > 0 } d && d[0] == 1);
+            // The graph now lives in ONNX Runtime: the protobuf and the decoded weights are not needed until the next compile.
+            _planSource.Release();
+            string? saveOptimized = key is null ? null : _cache!.Put(key, graph, cpu: !_options.Device.IsCuda);
+            return _times.Time("session", () => OpenSavingOptimized(graph, batchFixedToOne, saveOptimized));
         }
         catch (Exception e) when (_options.Engine == ExplainerEngine.Auto && e is CompilationException or ShapeProbeException)
         {
             if (Interlocked.Exchange(ref _fallbackLogged, 1) == 0)
             {
-                _options.Log?.Invoke($"note: {_plan.Graph.Source}: explained by the managed engine: {e.Message}");
+                _options.Log?.Invoke($"note: {_source}: explained by the managed engine: {e.Message}");
             }
 
             return _managed.Value;
+        }
+    }
+
+    /// <summary>Opens the compiled graph; with a cache, ONNX Runtime writes its optimised graph beside it (moved in place once complete).</summary>
+    private CompiledEngine OpenSavingOptimized(CompiledGraph graph, bool batchFixedToOne, string? saveOptimized)
+    {
+        string? temp = saveOptimized is null ? null : saveOptimized + $".{Environment.ProcessId}.tmp";
+        try
+        {
+            CompiledEngine engine;
+            try
+            {
+                engine = CompiledEngine.Open(graph, _options.Device, _options.Log, _source, batchFixedToOne, new SessionInput(graph.Model, null, temp));
+            }
+            catch (ModelLoadException) when (temp is not null)
+            {
+                // ONNX Runtime could not write its optimised graph (e.g. over protobuf's 2 GB): open without keeping it.
+                engine = CompiledEngine.Open(graph, _options.Device, _options.Log, _source, batchFixedToOne);
+            }
+
+            if (temp is not null && File.Exists(temp))
+            {
+                File.Move(temp, saveOptimized!, overwrite: true);
+            }
+
+            return engine;
+        }
+        finally
+        {
+            if (temp is not null && File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
         }
     }
 
@@ -269,7 +342,7 @@ public sealed class ClrpExplainer : IDisposable
         {
             Dictionary<string, int[]> shapes = ShapesFor(imageShape);
             var request = new CompileRequest(_options.Method, _options.DualSeed, _composite, _options.Bounds, k, imageShape);
-            return ExplainerCompiler.Compile(_plan, request, shapes);
+            return _times.Time("compile", () => _planSource.Use(plan => ExplainerCompiler.Compile(plan, request, shapes)));
         }
         catch (ShapeProbeException e) when (_options.Engine != ExplainerEngine.Auto)
         {
@@ -280,11 +353,11 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>The per-image shapes of every value the walk reads, for one input size (probed once).</summary>
     private Dictionary<string, int[]> ShapesFor(int[] imageShape) =>
         _shapes.GetOrAdd(Tensor.FormatShape(imageShape), _ => new Lazy<Dictionary<string, int[]>>(
-            () => ShapeProbe.Run(_plan.Original, _plan.Input, imageShape, _plan.ProbedValues), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+            () => _times.Time("shapes", () => _planSource.Use(plan => ShapeProbe.Run(plan.Original, plan.Input, imageShape, _probed))), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
     private Tensor ValidateInput(Tensor input)
     {
-        IReadOnlyList<long?>? dims = _plan.Input.Dimensions;
+        IReadOnlyList<long?>? dims = _input.Dimensions;
         Tensor batch = input;
         if (dims is not null && input.Rank == dims.Count - 1)
         {
@@ -301,7 +374,7 @@ public sealed class ClrpExplainer : IDisposable
 
             if (!matches)
             {
-                throw new InvalidInputException($"input has shape {input.ShapeText}; model '{_plan.Graph.Source}' expects '{_plan.Input.Name}' {_plan.Input.ShapeText} (with or without the batch axis).");
+                throw new InvalidInputException($"input has shape {input.ShapeText}; model '{_source}' expects '{_input.Name}' {_input.ShapeText} (with or without the batch axis).");
             }
         }
 
@@ -340,6 +413,6 @@ public sealed class ClrpExplainer : IDisposable
             _managed.Value.Dispose();
         }
 
-        _plan.Dispose();
+        _planSource.Dispose();
     }
 }

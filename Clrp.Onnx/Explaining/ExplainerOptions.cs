@@ -27,6 +27,14 @@ public sealed class ExplainerOptions
     public ExplainerEngine Engine { get; init; } = ExplainerEngine.Auto;
 
     /// <summary>
+    /// A folder where compiled graphs (and ONNX Runtime's optimised form of them, on the CPU) are kept between processes,
+    /// keyed by the model's content and everything the graph is fixed to: a later process explaining with the same model
+    /// and options starts from the cache instead of compiling and optimising again. Default: null, no cache (the CLI uses a
+    /// user cache folder unless told <c>--cache-dir none</c>).
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>
     /// Where ONNX Runtime runs: the compiled graph (forward, relevance pass and maps), or the managed engine's forward pass.
     /// Default: <see cref="Device.Cpu"/>.
     /// </summary>

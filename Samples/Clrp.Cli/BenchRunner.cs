@@ -59,7 +59,8 @@ internal static class BenchRunner
                     capture ??= Timing.Of(forwardTimes.Skip(request.Warmup).ToList());
                 }
 
-                rows.Add(($"{method.ToName()}{tag}, load", Timing.Of([load]), $"ClrpExplainer.Load ({explainer.Engine} engine)"));
+                string phases = string.Join(", ", explainer.LoadTimes.Select(ph => string.Create(CultureInfo.InvariantCulture, $"{ph.Phase} {ph.Time.TotalMilliseconds:F0}")));
+                rows.Add(($"{method.ToName()}{tag}, load", Timing.Of([load]), $"ClrpExplainer.Load ({explainer.Engine} engine: {phases} ms)"));
                 rows.Add(($"{method.ToName()}{tag}, first", Timing.Of([t.First]), "first explanation after loading"));
                 rows.Add(($"{method.ToName()}{tag}", t, "one class"));
                 if (method == request.Methods[0])

@@ -33,6 +33,7 @@ internal sealed class ExplainCommand
     private readonly Option<string> _heatmap = new("--heatmap") { Description = "Write the channel-summed map as a PNG (overlaid on picture inputs; one panel per class with --top-k).", HelpName = "heat.png" };
     private readonly Option<string> _maxPixels = ResourceOptions.MaxPixels();
     private readonly Option<string> _maxMemory = ResourceOptions.MaxMemory();
+    private readonly Option<string> _cacheDir = new("--cache-dir") { Description = CacheFolder.Help, HelpName = "DIR|none" };
     private readonly Option<string> _device = new("--device") { Description = "Where ONNX Runtime runs the forward pass: cpu, cuda or cuda:ID (falls back to the CPU, with a note, when CUDA is unavailable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
 
     /// <summary>Builds the <c>explain</c> command, printing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
@@ -50,7 +51,7 @@ internal sealed class ExplainCommand
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory, _cacheDir];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
@@ -110,6 +111,7 @@ internal sealed class ExplainCommand
         {
             Images = ResourceOptions.ReadImages(p, _maxPixels),
             MaxMemoryBytes = p.GetValue(_maxMemory) is { } memory ? ResourceOptions.ParseSize("--max-memory", memory) : null,
+            CacheDirectory = CacheFolder.Resolve(p.GetValue(_cacheDir)),
         };
     }
 

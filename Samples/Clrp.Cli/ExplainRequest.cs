@@ -45,4 +45,7 @@ internal sealed record ExplainRequest(
 
     /// <summary>--max-memory, or null.</summary>
     public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>--cache-dir resolved: where compiled graphs are kept, or null for none.</summary>
+    public string? CacheDirectory { get; init; }
 }

@@ -22,6 +22,7 @@ internal static class ExplainRunner
             DualSeed = request.DualSeed,
             OutputName = request.OutputName,
             MaxMemoryBytes = request.MaxMemoryBytes,
+            CacheDirectory = request.CacheDirectory,
             Log = message =>
             {
                 lock (gate)

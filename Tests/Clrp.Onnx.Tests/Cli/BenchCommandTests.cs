@@ -23,7 +23,7 @@ public sealed class BenchCommandTests
                 StringAssert.Contains(run.Stdout, row);
             }
 
-            StringAssert.Contains(run.Stdout, $"ClrpExplainer.Load ({engine} engine)");
+            StringAssert.Contains(run.Stdout, $"ClrpExplainer.Load ({engine} engine: read ");
         }
     }
 
@@ -33,7 +33,7 @@ public sealed class BenchCommandTests
         CliRun run = CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--methods", "lrp", "--runs", "1", "--warmup", "1", "--batch", "2", "--top-k", "2", "--engine", "compiled");
         run.AssertSuccess();
         StringAssert.Contains(run.Stdout, "lrp top-2");
-        StringAssert.Contains(run.Stdout, "ClrpExplainer.Load (compiled engine)");
+        StringAssert.Matches(run.Stdout, new System.Text.RegularExpressions.Regex(@"ClrpExplainer\.Load \(compiled engine: read \d+, plan \d+, shapes \d+, compile \d+, session \d+ ms\)"));
         Assert.IsFalse(run.Stdout.Contains("capture (augmented model)", StringComparison.Ordinal), run.Stdout);
         CliRun.Of("bench", "--model", TestPaths.FashionVgg, "--engine", "gpu").AssertBadInput("--engine");
     }
