@@ -29,16 +29,21 @@ public sealed class ModelRunFailureTests
         foreach ((string what, OnnxBuilder model, int[] shape, string node, string op) in HostileModels.FailingAtRunTime())
         {
             string path = model.Save(Path.Combine(_dir, $"m{cases++}.onnx"));
-            // A model whose per-image input size is fixed is probed (run once) at load and refused there already.
-            var e = Assert.ThrowsExactly<ModelRunException>(() =>
+            // Refused at load where the plan or the shape probe can tell (e.g. UnsupportedOperatorException "a 5×5 window
+            // does not fit the 4×4 input"), else when run (ModelRunException): a typed error naming the node either way.
+            var e = Assert.Throws<ClrpException>(() =>
             {
                 using var explainer = ClrpExplainer.Load(path, new ExplainerOptions { Method = ExplainMethod.Lrp });
                 explainer.Explain(new Tensor(shape));
             }, what);
-            Assert.AreEqual(node, e.NodeName, what);
-            Assert.AreEqual(op, e.OpType, what);
-            StringAssert.Contains(e.Message, $"node '{node}' ({op})", what);
-            StringAssert.Contains(e.Message, "[" + string.Join(',', shape) + "]", what);
+            StringAssert.Contains(e.Message, $"node '{node}'", what);
+            StringAssert.Contains(e.Message, op, what);
+            if (e is ModelRunException run)
+            {
+                Assert.AreEqual(node, run.NodeName, what);
+                Assert.AreEqual(op, run.OpType, what);
+                StringAssert.Contains(e.Message, "[" + string.Join(',', shape) + "]", what);
+            }
             Assert.DoesNotContain("onnxruntime_src", e.Message, what);
         }
 
@@ -54,7 +59,7 @@ public sealed class ModelRunFailureTests
             string input = Path.Combine(_dir, $"x{cases}.npy");
             NpyFile.Write(input, new Tensor(shape));
             CliRun run = CliRun.Of("explain", "--model", model.Save(Path.Combine(_dir, $"m{cases++}.onnx")), "--input", input, "--method", "lrp");
-            run.AssertBadInput($"node '{node}' ({op})");
+            run.AssertBadInput($"node '{node}'", op);
         }
 
         Assert.AreEqual(6, cases);
@@ -65,10 +70,10 @@ public sealed class ModelRunFailureTests
     {
         string model = HostileModels.Conv([1L, 1L, 4L, 4L], [2, 1, 5, 5]).Save(Path.Combine(_dir, "m.onnx"));
 
-        var e = Assert.ThrowsExactly<InvalidGraphException>(() => ClrpExplainer.Load(model));
+        var e = Assert.Throws<ClrpException>(() => ClrpExplainer.Load(model));
 
-        StringAssert.Contains(e.Message, "node 'conv0' (Conv)");
-        StringAssert.Contains(e.Message, "[1,1,4,4]");
+        StringAssert.Contains(e.Message, "node 'conv0'");
+        StringAssert.Contains(e.Message, "Conv");
     }
 
     [TestMethod]
@@ -94,11 +99,11 @@ public sealed class ModelRunFailureTests
     }
 
     [TestMethod]
-    public void ModelRunner_AfterFailure_StillRunsAGoodInput()
+    public void Explainer_AfterFailure_StillExplainsAGoodInput()
     {
         string model = HostileModels.Conv(["N", 1L, "H", "W"], [2, 1, 5, 5]).Save(Path.Combine(_dir, "m.onnx"));
         using var explainer = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Lrp });
-        Assert.ThrowsExactly<ModelRunException>(() => explainer.Explain(new Tensor(1, 1, 4, 4)));
+        Assert.Throws<ClrpException>(() => explainer.Explain(new Tensor(1, 1, 4, 4)));
 
         var x = new Tensor(1, 1, 6, 6);
         x.Data.AsSpan().Fill(1f);
