@@ -70,31 +70,67 @@ internal sealed class CompiledEngine : IExplanationEngine
         return Assemble(batch, outputs, classes, elapsed);
     }
 
+    /// <summary>
+    /// One run with every input and output bound in place (IOBinding): ONNX Runtime reads the caller's input buffer and writes
+    /// each output straight into the managed tensor that will hold it, so no output is copied after the run (on CUDA the
+    /// outputs are the only tensors that come back to the host).
+    /// </summary>
     private (Dictionary<string, Tensor> Floats, Tensor Classes) Run(Tensor batch, long[] targets, int rows)
     {
-        int k = _graph.Layout.K;
-        using OrtValue image = OrtValue.CreateTensorValueFromMemory(batch.Data, Array.ConvertAll(batch.Shape, d => (long)d));
-        using OrtValue targetValue = OrtValue.CreateTensorValueFromMemory(targets, [rows, k]);
-        using var options = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(options, [_graph.InputName, CompiledNames.Targets], [image, targetValue], _outputs);
+        int n = batch.Shape[0];
         var floats = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        Tensor? classes = null;
-        for (int i = 0; i < _outputs.Length; i++)
+        var classes = new long[n * _graph.Layout.K];
+        var values = new List<OrtValue>();
+        try
         {
-            OrtValue value = results[i];
-            int[] shape = Array.ConvertAll(value.GetTensorTypeAndShape().Shape, d => checked((int)d));
-            if (_outputs[i] == CompiledNames.Classes)
+            using OrtIoBinding binding = _session.CreateIoBinding();
+            values.Add(OrtValue.CreateTensorValueFromMemory(batch.Data, Array.ConvertAll(batch.Shape, d => (long)d)));
+            binding.BindInput(_graph.InputName, values[^1]);
+            values.Add(OrtValue.CreateTensorValueFromMemory(targets, [rows, _graph.Layout.K]));
+            binding.BindInput(CompiledNames.Targets, values[^1]);
+            foreach (string name in _outputs)
             {
-                classes = new Tensor(Array.ConvertAll(value.GetTensorDataAsSpan<long>().ToArray(), v => (float)v), shape);
-                continue;
+                if (name == CompiledNames.Classes)
+                {
+                    values.Add(OrtValue.CreateTensorValueFromMemory(classes, [n, _graph.Layout.K]));
+                }
+                else
+                {
+                    var t = new Tensor(OutputShape(name, n));
+                    floats[name] = t;
+                    values.Add(OrtValue.CreateTensorValueFromMemory(t.Data, Array.ConvertAll(t.Shape, d => (long)d)));
+                }
+
+                binding.BindOutput(name, values[^1]);
             }
 
-            var t = new Tensor(shape);
-            value.GetTensorDataAsSpan<float>().CopyTo(t.Data);
-            floats[_outputs[i]] = t;
+            using var options = new RunOptions();
+            _session.RunWithBinding(options, binding);
+        }
+        finally
+        {
+            foreach (OrtValue value in values)
+            {
+                value.Dispose();
+            }
         }
 
-        return (floats, classes ?? throw new InvalidOperationException("the compiled graph has no classes output."));
+        return (floats, new Tensor(Array.ConvertAll(classes, v => (float)v), [n, _graph.Layout.K]));
+    }
+
+    /// <summary>The shape of output <paramref name="name"/> for <paramref name="n"/> images (<see cref="CompiledNames"/>).</summary>
+    private int[] OutputShape(string name, int n)
+    {
+        int k = _graph.Layout.K;
+        int[] row = _graph.Request.ImageShape;
+        int walked = _graph.Request.Method.IsContrastive() ? 2 * k : k;
+        return name switch
+        {
+            CompiledNames.Logits => [n, _graph.Classes],
+            CompiledNames.Heatmap => row.Length == 3 ? [n, k, row[1], row[2]] : [n, k, .. row],
+            CompiledNames.SeedSums or CompiledNames.InputSums => [n, walked],
+            _ => [n, k, .. row],
+        };
     }
 
     private Explanation Assemble(Tensor batch, Dictionary<string, Tensor> outputs, Tensor classes, TimeSpan elapsed)

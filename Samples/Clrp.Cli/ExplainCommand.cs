@@ -33,6 +33,7 @@ internal sealed class ExplainCommand
     private readonly Option<string> _heatmap = new("--heatmap") { Description = "Write the channel-summed map as a PNG (overlaid on picture inputs; one panel per class with --top-k).", HelpName = "heat.png" };
     private readonly Option<string> _maxPixels = ResourceOptions.MaxPixels();
     private readonly Option<string> _maxMemory = ResourceOptions.MaxMemory();
+    private readonly Option<string> _engine = new("--engine") { Description = "auto (the compiled ONNX graph, or the managed walk with a note where a model cannot be compiled), compiled, or managed.", DefaultValueFactory = _ => "auto", HelpName = "auto|compiled|managed" };
     private readonly Option<string> _cacheDir = new("--cache-dir") { Description = CacheFolder.Help, HelpName = "DIR|none" };
     private readonly Option<string> _device = new("--device") { Description = "Where ONNX Runtime runs the forward pass: cpu, cuda or cuda:ID (falls back to the CPU, with a note, when CUDA is unavailable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
 
@@ -51,7 +52,7 @@ internal sealed class ExplainCommand
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory, _cacheDir];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory, _engine, _cacheDir];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
@@ -112,6 +113,7 @@ internal sealed class ExplainCommand
             Images = ResourceOptions.ReadImages(p, _maxPixels),
             MaxMemoryBytes = p.GetValue(_maxMemory) is { } memory ? ResourceOptions.ParseSize("--max-memory", memory) : null,
             CacheDirectory = CacheFolder.Resolve(p.GetValue(_cacheDir)),
+            Engine = ParseEngine(p.GetValue(_engine)!),
         };
     }
 
@@ -127,6 +129,15 @@ internal sealed class ExplainCommand
             throw new InvalidOptionsException($"{given} needs {missing} as well.");
         }
     }
+
+    /// <summary>--engine: auto, compiled or managed.</summary>
+    internal static ExplainerEngine ParseEngine(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => ExplainerEngine.Auto,
+        "compiled" => ExplainerEngine.Compiled,
+        "managed" => ExplainerEngine.Managed,
+        _ => throw new InvalidOptionsException($"unknown --engine '{text}'; expected auto, compiled or managed."),
+    };
 
     private static DualSeed ParseDualSeed(string text) => text.Trim().ToLowerInvariant() switch
     {

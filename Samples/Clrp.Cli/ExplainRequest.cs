@@ -48,4 +48,7 @@ internal sealed record ExplainRequest(
 
     /// <summary>--cache-dir resolved: where compiled graphs are kept, or null for none.</summary>
     public string? CacheDirectory { get; init; }
+
+    /// <summary>--engine.</summary>
+    public ExplainerEngine Engine { get; init; }
 }

@@ -23,6 +23,7 @@ internal static class ExplainRunner
             OutputName = request.OutputName,
             MaxMemoryBytes = request.MaxMemoryBytes,
             CacheDirectory = request.CacheDirectory,
+            Engine = request.Engine,
             Log = message =>
             {
                 lock (gate)

@@ -13,7 +13,7 @@ internal static class ExplainSummary
     {
         o.WriteLine($"model:     {request.ModelPath} (input '{explainer.Input.Name}' {explainer.Input.ShapeText}, logits '{explainer.LogitsName}')");
         o.WriteLine($"input:     {input.Description}");
-        o.WriteLine($"provider:  {e.ExecutionProvider}");
+        o.WriteLine($"provider:  {e.ExecutionProvider} ({e.Engine} engine)");
         o.WriteLine($"method:    {e.Method.ToName()}, rules {e.Rules}{RulesDetail(request, explainer, e)}");
         bool gradient = e.Method.IsGradient();
         int images = e.Relevance.Shape[0];

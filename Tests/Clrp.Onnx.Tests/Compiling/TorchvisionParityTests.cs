@@ -1,0 +1,39 @@
+using Clrp.Onnx.Tensors;
+using Clrp.Onnx.Tests.RealModels;
+using Clrp.Onnx.Tests.Support;
+
+namespace Clrp.Onnx.Tests.Compiling;
+
+/// <summary>
+/// Compiled engine against the managed walk on every torchvision graph (filled with seeded weights, BatchNorm kept and
+/// folded by the exporter), every method × composite, top-2 of one image at the size each graph was exported for.
+/// </summary>
+[TestClass]
+public sealed class TorchvisionParityTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    public static IEnumerable<object[]> Graphs() =>
+        Directory.GetFiles(TestPaths.Model("graphs"), "*.onnx").Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0], StringComparer.Ordinal);
+
+    [TestMethod]
+    [TestCategory("slow")]
+    [DynamicData(nameof(Graphs))]
+    public void Compiled_equals_managed_on_torchvision_graphs(string file)
+    {
+        string path = GraphFiller.FillToTemp(TestPaths.Model(Path.Combine("graphs", file)));
+        try
+        {
+            int[] image = Clrp.Onnx.Explaining.ClrpExplainer.Inspect(path).Input.Dimensions!.Skip(1).Select(d => checked((int)d!.Value)).ToArray();
+            Tensor input = ParityHarness.RandomInput(file.Length, 1, image);
+            foreach (string line in ParityHarness.AssertParity(path, input, file))
+            {
+                TestContext.WriteLine(line);
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+}
