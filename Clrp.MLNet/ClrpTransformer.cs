@@ -22,6 +22,11 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     private readonly byte[]? _modelBytes;
     private readonly byte[] _modelHash;
 
+    // Set by Dispose. Like ML.NET's OnnxTransformer, this transformer is disposed with the chain that holds it —
+    // including by a disposed PredictionEngine — and cannot be used afterwards; it then says so instead of
+    // reaching a released ONNX Runtime session (issue 12).
+    private volatile bool _disposed;
+
     private ClrpTransformer(ClrpExplainer explainer, ExplanationLayout layout, byte[]? modelBytes, byte[] modelHash)
     {
         _explainer = explainer;
@@ -31,13 +36,13 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     }
 
     /// <summary>The options in effect (a copy; <see cref="ClrpExplainOptions.InputColumnName"/> resolved).</summary>
-    public ClrpExplainOptions Options => Layout.Options.Clone();
+    public ClrpExplainOptions Options => Checked(Layout).Options.Clone();
 
     /// <summary>Per-row input dimensions, [C,H,W] for images; Relevance has these (with a leading k for top-k).</summary>
-    public IReadOnlyList<int> InputDimensions => Layout.InputDims;
+    public IReadOnlyList<int> InputDimensions => Checked(Layout).InputDims;
 
     /// <summary>K, the number of classes (the length of the Logits column).</summary>
-    public int ClassCount => Layout.Classes;
+    public int ClassCount => Checked(Layout).Classes;
 
     /// <summary>ONNX Runtime's execution provider for the forward pass ("CPU" or "CUDA:id").</summary>
     public string ExecutionProvider => _explainer.ExecutionProvider;
@@ -52,6 +57,7 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         InputSchemaValidator.ValidateInput(inputSchema, Layout);
         return Layout.OutputSchema(inputSchema);
     }
@@ -61,6 +67,7 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         InputSchemaValidator.ValidateInput(input.Schema, Layout);
         return new ExplanationDataView(input, _batches);
     }
@@ -69,6 +76,7 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         InputSchemaValidator.ValidateInput(inputSchema, Layout);
         return new ExplanationRowMapper(inputSchema, _batches);
     }
@@ -89,6 +97,7 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         byte[] model = _modelBytes ?? File.ReadAllBytes(Layout.Options.ModelPath);
         if (!SHA256.HashData(model).AsSpan().SequenceEqual(_modelHash))
         {
@@ -259,6 +268,19 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
         return explainer.Explain(zeros, Target.Class(0)).Logits.RowLength;
     }
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => _explainer.Dispose();
+    /// <summary>
+    /// Releases the ONNX Runtime session, after explanations in flight have finished. Every member then throws
+    /// <see cref="ObjectDisposedException"/>, and so do cursors opened before.
+    /// </summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _explainer.Dispose();
+    }
+
+    private T Checked<T>(T value)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return value;
+    }
 }

@@ -115,3 +115,24 @@ public sealed class NonFiniteRelevanceException : ClrpException
 {
     public NonFiniteRelevanceException(string message) : base(message) { }
 }
+
+/// <summary>
+/// ONNX Runtime refused to run the model on this input: a node's shapes do not fit (a kernel larger than its input, a
+/// channel-count mismatch, a Reshape that does not divide, an integer overflow in its attributes). The message names
+/// the node of the model file, its operator and the input shape; <see cref="NodeName"/> is null when ONNX Runtime
+/// named none.
+/// </summary>
+public sealed class ModelRunException : ClrpException
+{
+    public ModelRunException(string message, string? nodeName, string? opType, Exception inner) : base(message, inner)
+    {
+        NodeName = nodeName;
+        OpType = opType;
+    }
+
+    /// <summary>The failing node as the model file names it (or its generated name), or null.</summary>
+    public string? NodeName { get; }
+
+    /// <summary>Its operator type, or null.</summary>
+    public string? OpType { get; }
+}

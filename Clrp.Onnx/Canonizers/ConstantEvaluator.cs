@@ -32,6 +32,7 @@ internal static class ConstantEvaluator
 
         ConstantTensor x = inputs[0]!;
         ConstantTensor? Input(int i) => i < inputs.Count ? inputs[i] : null;
+        CheckSize(node, inputs, source);
         long[]? IntsFrom(string attribute, int input, int inputFromOpset) =>
             node.Opset < inputFromOpset ? node.Attributes.GetInts(attribute) : Input(input)?.AsLongs();
         try
@@ -56,11 +57,101 @@ internal static class ConstantEvaluator
                 _ => Input(1) is { } y ? Arithmetic(node.OpType, x, y) : null,
             };
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException)
         {
-            // Inconsistent constants (a malformed shape chain): leave the node to ONNX Runtime, which reports it.
+            // Inconsistent constants (a malformed shape chain: lengths that differ, an index or size out of range — the
+            // kinds fuzzing produces): leave the node to ONNX Runtime, which reports it.
             return null;
         }
+    }
+
+    /// <summary>
+    /// Largest constant the graph may compute from its constants, and longest axis an evaluated constant may have:
+    /// 2^24 elements (64 MB of float). Weights come from the file and are not limited here; what is limited is growth —
+    /// a 528-byte file found by fuzzing held an empty initializer [2,9,126,268435450,1,0,…] whose Slice built an index
+    /// list per axis (gigabytes), and ConstantOfShape/Expand/Concat/Gather or broadcasting can multiply a few bytes of
+    /// file into any size. ONNX Runtime would fold the same nodes at session creation, so they are refused, not skipped.
+    /// </summary>
+    internal const long MaxElements = 1 << 24;
+
+    /// <exception cref="InvalidGraphException">An input has an axis longer than <see cref="MaxElements"/> (or is empty with more
+    /// positions than that on its other axes), or the result would be larger than it and than every input.</exception>
+    private static void CheckSize(Node node, IReadOnlyList<ConstantTensor?> inputs, string source)
+    {
+        long largestInput = 0;
+        foreach (ConstantTensor? input in inputs)
+        {
+            if (input is null)
+            {
+                continue;
+            }
+
+            largestInput = Math.Max(largestInput, input.Length);
+            // An empty constant still has its other axes, which index lists are built over: [2,9,126,32767,5,0,…]
+            // (a second fuzz finding) made 371 million offsets before reaching the 0.
+            long positions = input.Shape.Where(d => d > 0).Aggregate(1L, (a, d) => a > long.MaxValue / d ? long.MaxValue : a * d);
+            if (input.Shape.Any(d => d > MaxElements) || (input.Length == 0 && positions > MaxElements))
+            {
+                throw new InvalidGraphException($"{source}: node '{node.Name}' ({node.OpType}) reads a constant of shape [{string.Join(',', input.Shape)}]; ClrpMl evaluates constants with axes of at most {MaxElements} elements.");
+            }
+        }
+
+        long result = EstimatedLength(node, inputs);
+        if (result > Math.Max(MaxElements, largestInput))
+        {
+            throw new InvalidGraphException($"{source}: node '{node.Name}' ({node.OpType}) would compute a constant of {(result == long.MaxValue ? "more than 2^63" : result.ToString(System.Globalization.CultureInfo.InvariantCulture))} elements from its constant inputs; ClrpMl refuses constants above {MaxElements} elements that the graph makes itself.");
+        }
+    }
+
+    /// <summary>Element count of the result for the ops that can grow (long.MaxValue on overflow); 0 for the others.</summary>
+    private static long EstimatedLength(Node node, IReadOnlyList<ConstantTensor?> inputs)
+    {
+        static long Product(IEnumerable<long> dims)
+        {
+            long p = 1;
+            foreach (long d in dims)
+            {
+                if (d < 0)
+                {
+                    return 0; // malformed: the evaluator's own checks reject it
+                }
+
+                p = d == 0 ? 0 : p > long.MaxValue / d ? long.MaxValue : p * d;
+            }
+
+            return p;
+        }
+
+        // NumPy broadcasting: shapes aligned on the right, the larger of each pair of dimensions.
+        static long Broadcast(IReadOnlyList<long> a, IReadOnlyList<long> b)
+        {
+            int rank = Math.Max(a.Count, b.Count);
+            var dims = new long[rank];
+            for (int i = 1; i <= rank; i++)
+            {
+                dims[rank - i] = Math.Max(i <= a.Count ? a[^i] : 1, i <= b.Count ? b[^i] : 1);
+            }
+
+            return Product(dims);
+        }
+
+        ConstantTensor? x = inputs.Count > 0 ? inputs[0] : null, y = inputs.Count > 1 ? inputs[1] : null;
+        IReadOnlyList<long> ShapeOf(ConstantTensor t) => Array.ConvertAll(t.Shape, d => (long)d);
+        return node.OpType switch
+        {
+            "ConstantOfShape" when x is not null => Product(x.AsLongs()),
+            "Expand" when x is not null && y is not null => Broadcast(ShapeOf(x), y.AsLongs()),
+            "Add" or "Sub" or "Mul" or "Div" when x is not null && y is not null => Broadcast(ShapeOf(x), ShapeOf(y)),
+            "Concat" => inputs.Sum(t => t?.Length ?? 0),
+            "Gather" when x is not null && y is not null && x.Shape.Length > 0 => Product([y.Length, x.Length / Math.Max(1, x.Shape[GatherAxis(node, x.Shape.Length)])]),
+            _ => 0,
+        };
+    }
+
+    private static int GatherAxis(Node node, int rank)
+    {
+        long axis = node.Attributes.GetInt("axis", 0);
+        return (int)Math.Clamp(axis < 0 ? axis + rank : axis, 0, rank - 1);
     }
 
     /// <summary>Cast to float kinds, or to integer/bool kinds (floats truncate toward zero; bool is x ≠ 0).</summary>

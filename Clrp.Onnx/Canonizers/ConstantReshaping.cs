@@ -115,6 +115,12 @@ internal static class ConstantReshaping
     {
         ArgumentNullException.ThrowIfNull(starts);
         ArgumentNullException.ThrowIfNull(ends);
+        // ONNX requires equal lengths; a file that breaks that (a fuzz finding) is left unfolded, not indexed past the end.
+        if (ends.Length != starts.Length || (axes is not null && axes.Length != starts.Length) || (steps is not null && steps.Length != starts.Length))
+        {
+            throw new ArgumentException($"Slice has {starts.Length} starts, {ends.Length} ends, {axes?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} axes and {steps?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} steps; ONNX needs as many of each.");
+        }
+
         int[][] kept = x.Shape.Select(d => Enumerable.Range(0, d).ToArray()).ToArray();
         for (int k = 0; k < starts.Length; k++)
         {
@@ -128,7 +134,12 @@ internal static class ConstantReshaping
     public static ConstantTensor Transpose(ConstantTensor x, long[]? perm)
     {
         int rank = x.Shape.Length;
-        int[] p = perm is null ? Enumerable.Range(0, rank).Reverse().ToArray() : Array.ConvertAll(perm, v => (int)v);
+        int[] p = perm is null ? Enumerable.Range(0, rank).Reverse().ToArray() : Array.ConvertAll(perm, v => (int)Math.Clamp(v, -1, rank));
+        if (p.Length != rank || p.Order().Where((a, i) => a != i).Any())
+        {
+            throw new ArgumentException($"Transpose perm [{string.Join(',', perm ?? [])}] is not a permutation of the {rank} axes");
+        }
+
         int[] strides = Strides(x.Shape);
         int[] shape = p.Select(a => x.Shape[a]).ToArray();
         int[] offsets = [0];

@@ -17,6 +17,7 @@ internal sealed class ActivationCapture : IDisposable
     private readonly string _inputName;
     private readonly string[] _outputNames;
     private readonly bool _batchFixedToOne;
+    private readonly OrtFailures _failures;
 
     /// <param name="graph">The model.</param>
     /// <param name="input">Its image input.</param>
@@ -33,10 +34,26 @@ internal sealed class ActivationCapture : IDisposable
         _batchFixedToOne = input.Dimensions is { Count: > 0 } d && d[0] == 1;
         byte[] augmented = Augment(graph.Model, _outputNames, extraNodes ?? [], extraInitializers ?? []);
         (_session, Provider) = OrtSessionFactory.Create(augmented, device, graph.Source, log);
+        _failures = new OrtFailures(graph.Model, graph.Source);
+        try
+        {
+            InferredShapeCheck.Check(_session, _outputNames, graph.Model, graph.Source, input.ShapeText);
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
     public string Provider { get; }
+
+    /// <summary>
+    /// Ask ONNX Runtime to give its arena's unused chunks back after every run (<c>memory.enable_memory_arena_shrinkage</c>):
+    /// without it the arena keeps its peak for the life of the session. Set when the explainer has a memory budget.
+    /// </summary>
+    public bool ShrinkArenaAfterRun { get; set; }
 
     /// <summary>
     /// Runs <paramref name="input"/> ([N, …]) and returns every captured value plus the input itself, each [N, …].
@@ -77,7 +94,12 @@ internal sealed class ActivationCapture : IDisposable
         return stacked;
     }
 
-    private Dictionary<string, Tensor> RunOnce(Tensor input, BufferPool? pool) => OrtRun.RunAndCopy(_session, _inputName, input, _outputNames, pool);
+    private Dictionary<string, Tensor> RunOnce(Tensor input, BufferPool? pool) =>
+        OrtRun.RunAndCopy(_session, _inputName, input, _outputNames, pool,
+            configure: ShrinkArenaAfterRun
+                ? o => o.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", Provider.StartsWith("CUDA:", StringComparison.Ordinal) ? $"cpu:0;gpu:{Provider[5..]}" : "cpu:0")
+                : null,
+            translate: e => _failures.Translate(e, input.Shape));
 
     /// <summary>
     /// <paramref name="model"/> serialized with <paramref name="values"/> added as graph outputs. The outputs are added

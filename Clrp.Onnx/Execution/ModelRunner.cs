@@ -9,13 +9,18 @@ namespace Clrp.Onnx.Execution;
 /// </summary>
 public sealed class ModelRunner : IDisposable
 {
+    // ObjectDisposedException after Dispose, which waits for runs in flight.
+    private readonly Explaining.DisposalGuard _guard = new(nameof(ModelRunner));
+
     private readonly InferenceSession _session;
     private readonly string _inputName;
     private readonly string _outputName;
+    private readonly OrtFailures _failures;
 
-    private ModelRunner(InferenceSession session, string provider, string inputName)
+    private ModelRunner(InferenceSession session, string provider, string inputName, OrtFailures failures)
     {
         _session = session;
+        _failures = failures;
         Provider = provider;
         _inputName = inputName;
         _outputName = session.OutputMetadata.Keys.First();
@@ -28,17 +33,25 @@ public sealed class ModelRunner : IDisposable
     public static ModelRunner Open(string modelPath, Device device, Action<string>? log = null)
     {
         // Same validation, messages and choice of the image input as the explainer.
-        string input = Graph.ImageInput.Find(Graph.OnnxModelReader.Read(modelPath)).Name;
+        Graph.OnnxGraph graph = Graph.OnnxModelReader.Read(modelPath);
+        string input = Graph.ImageInput.Find(graph).Name;
         (InferenceSession session, string provider) = OrtSessionFactory.Create(new SessionInput(null, modelPath), device, modelPath, log);
-        return new ModelRunner(session, provider, input);
+        return new ModelRunner(session, provider, input, new OrtFailures(graph.Model, modelPath));
     }
 
     /// <summary>Runs <paramref name="input"/> and returns the first graph output.</summary>
     public Tensor Run(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return OrtRun.RunAndCopy(_session, _inputName, input, [_outputName])[_outputName];
+        using Explaining.DisposalGuard.Lease lease = _guard.Enter();
+        return OrtRun.RunAndCopy(_session, _inputName, input, [_outputName], translate: e => _failures.Translate(e, input.Shape))[_outputName];
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        if (_guard.TryBeginDispose())
+        {
+            _session.Dispose();
+        }
+    }
 }

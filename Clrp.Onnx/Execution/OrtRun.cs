@@ -11,12 +11,31 @@ namespace Clrp.Onnx.Execution;
 internal static class OrtRun
 {
     /// <summary>Runs <paramref name="session"/> on <paramref name="input"/> and copies <paramref name="outputs"/> into managed tensors (from <paramref name="pool"/> when given).</summary>
+    /// <param name="session">The session.</param>
+    /// <param name="inputName">Its input.</param>
+    /// <param name="input">The input tensor.</param>
+    /// <param name="outputs">The outputs to return.</param>
+    /// <param name="pool">Where the copies' buffers come from, or null.</param>
+    /// <param name="configure">Sets run options (e.g. arena shrinkage), or null.</param>
+    /// <param name="translate">Turns ONNX Runtime's failure into the exception to throw (naming the model's node), or null.</param>
     /// <exception cref="InvalidGraphException">An output is not float32.</exception>
-    public static Dictionary<string, Tensor> RunAndCopy(InferenceSession session, string inputName, Tensor input, IReadOnlyList<string> outputs, BufferPool? pool = null)
+    public static Dictionary<string, Tensor> RunAndCopy(InferenceSession session, string inputName, Tensor input, IReadOnlyList<string> outputs, BufferPool? pool = null,
+        Action<RunOptions>? configure = null, Func<OnnxRuntimeException, Exception>? translate = null)
     {
         using OrtValue inputValue = OrtValue.CreateTensorValueFromMemory(input.Data, Array.ConvertAll(input.Shape, d => (long)d));
         using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> values = session.Run(runOptions, [inputName], [inputValue], outputs);
+        configure?.Invoke(runOptions);
+        IDisposableReadOnlyCollection<OrtValue> run;
+        try
+        {
+            run = session.Run(runOptions, [inputName], [inputValue], outputs);
+        }
+        catch (OnnxRuntimeException e) when (translate is not null)
+        {
+            throw translate(e);
+        }
+
+        using IDisposableReadOnlyCollection<OrtValue> values = run;
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < outputs.Count; i++)
         {

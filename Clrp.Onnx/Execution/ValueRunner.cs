@@ -12,6 +12,9 @@ namespace Clrp.Onnx.Execution;
 /// </summary>
 public sealed class ValueRunner : IDisposable
 {
+    // ObjectDisposedException after Dispose, which waits for runs in flight.
+    private readonly Explaining.DisposalGuard _guard = new(nameof(ValueRunner));
+
     private readonly ActivationCapture _capture;
 
     private ValueRunner(ActivationCapture capture, string valueName)
@@ -24,7 +27,7 @@ public sealed class ValueRunner : IDisposable
     public string ValueName { get; }
 
     /// <summary>The execution provider in use ("CPU" or "CUDA:id").</summary>
-    public string Provider => _capture.Provider;
+    public string Provider => _guard.Checked(_capture.Provider);
 
     /// <summary>Opens <paramref name="modelPath"/> to return <paramref name="valueName"/> for its single float input.</summary>
     /// <param name="modelPath">The ONNX model.</param>
@@ -50,9 +53,16 @@ public sealed class ValueRunner : IDisposable
     public Tensor Run(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using Explaining.DisposalGuard.Lease lease = _guard.Enter();
         return _capture.Run(input)[ValueName];
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
-    public void Dispose() => _capture.Dispose();
+    public void Dispose()
+    {
+        if (_guard.TryBeginDispose())
+        {
+            _capture.Dispose();
+        }
+    }
 }

@@ -38,7 +38,15 @@ public sealed class ClrpExplainer : IDisposable
     private readonly string _signature;
     private readonly GraphCache? _cache;
     private int _fallbackLogged;
-    private bool _disposed;
+
+    // ObjectDisposedException after Dispose; Dispose waits for explanations in flight (issue 12).
+    private readonly DisposalGuard _guard = new(nameof(ClrpExplainer));
+
+    // ORT failures while running become ModelRunException naming the node of the file (issue 12).
+    private readonly OrtFailures _failures;
+
+    // ExplainerOptions.MaxMemoryBytes: requests that cannot fit are refused before anything runs (issue 12).
+    private readonly MemoryBudget _budget;
 
     private ClrpExplainer(string modelPath, ExplanationPlan plan, ExplainerOptions options, Composite composite, LoadTimes times)
     {
@@ -55,6 +63,8 @@ public sealed class ClrpExplainer : IDisposable
         _report = plan.Report;
         _probed = plan.ProbedValues;
         _declaredShape = ShapeProbe.DeclaredImageShape(plan.Input);
+        _failures = new OrtFailures(plan.Original.Model, plan.Graph.Source);
+        _budget = new MemoryBudget(options.MaxMemoryBytes);
         _managed = new Lazy<ManagedEngine>(() =>
         {
             Dictionary<string, int[]>? shapes = _declaredShape is null ? null : ShapesFor(_declaredShape);
@@ -63,25 +73,25 @@ public sealed class ClrpExplainer : IDisposable
     }
 
     /// <summary>The model's image input as declared (name, element type, shape with '?' for dynamic axes).</summary>
-    public ValueInfo Input => _input;
+    public ValueInfo Input => _guard.Checked(_input);
 
     /// <summary>The value seeds are placed on (the logits).</summary>
-    public string LogitsName => _logits;
+    public string LogitsName => _guard.Checked(_logits);
 
     /// <summary>The options in effect.</summary>
-    public ExplainerOptions Options => _options;
+    public ExplainerOptions Options => _guard.Checked(_options);
 
     /// <summary>ONNX Runtime's execution provider ("CPU" or "CUDA:id") of the engine for the model's declared input size.</summary>
-    public string ExecutionProvider => DefaultEngine?.Provider ?? _options.Device.ToString();
+    public string ExecutionProvider => _guard.Checked(DefaultEngine?.Provider ?? _options.Device.ToString());
 
     /// <summary>"compiled" or "managed": the engine explaining inputs of the model's declared size ("pending" until the first explanation of a model with a free input size).</summary>
-    public string Engine => DefaultEngine?.Name ?? "pending";
+    public string Engine => _guard.Checked(DefaultEngine?.Name ?? "pending");
 
     /// <summary>Where preparing this explainer's engines took its time, phase by phase (reading, planning, compiling, sessions).</summary>
-    public IReadOnlyList<LoadPhase> LoadTimes => _times.Phases;
+    public IReadOnlyList<LoadPhase> LoadTimes => _guard.Checked(_times.Phases);
 
     /// <summary>Per node: its rule, "propagates", "constant", … (what <c>clrp info</c> prints).</summary>
-    public IReadOnlyList<NodeReport> Nodes => _report;
+    public IReadOnlyList<NodeReport> Nodes => _guard.Checked(_report);
 
     private IExplanationEngine? DefaultEngine => _declaredShape is null ? null : EngineFor(_declaredShape, 1);
 
@@ -104,6 +114,11 @@ public sealed class ClrpExplainer : IDisposable
             explainer.CheckMethod(plan, modelPath);
             _ = explainer.DefaultEngine; // a fixed-size model gets its engine (and any load error) now
             return explainer;
+        }
+        catch (ShapeProbeException e)
+        {
+            explainer.Dispose();
+            throw explainer.Typed(e, [1, .. explainer._declaredShape ?? []]);
         }
         catch
         {
@@ -132,10 +147,51 @@ public sealed class ClrpExplainer : IDisposable
     public Explanation Explain(Tensor input, Target? target = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        using DisposalGuard.Lease lease = _guard.Enter();
         target ??= Target.Predicted;
         Tensor batch = ValidateInput(input);
-        return EngineFor(batch.Shape[1..], target.Count).Explain(batch, target);
+        try
+        {
+            RequestLimits.CheckTargets(target, () => ClassCount(batch.Shape[1..]));
+            _budget.Check(batch, target, _options.Method, () => ProbedShapes(batch.Shape[1..]));
+            return EngineFor(batch.Shape[1..], target.Count).Explain(batch, target);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            throw _failures.Translate(e, batch.Shape);
+        }
+        catch (ShapeProbeException e)
+        {
+            throw Typed(e, batch.Shape);
+        }
+    }
+
+    /// <summary>
+    /// What a failed shape probe means to the caller: the typed error it wraps (the model refused at load by ORT's shape
+    /// inference, an ORT failure naming the node) — ShapeProbeException itself is internal and no ClrpException.
+    /// </summary>
+    private Exception Typed(ShapeProbeException e, IReadOnlyList<int> shape) => e.InnerException switch
+    {
+        ClrpException typed => typed,
+        Microsoft.ML.OnnxRuntime.OnnxRuntimeException ort => _failures.Translate(ort, shape),
+        _ => new InvalidGraphException(e.Message),
+    };
+
+    /// <summary>K from the probed shape of the logits for this input size (the probe runs once per size), or null.</summary>
+    private int? ClassCount(int[] imageShape) =>
+        ProbedShapes(imageShape).TryGetValue(_logits, out int[]? logits) ? logits.Aggregate(1, (a, b) => a * b) : null;
+
+    /// <summary>The probed shapes for this input size, or none when the probe fails (the engine then reports why).</summary>
+    private IReadOnlyDictionary<string, int[]> ProbedShapes(int[] imageShape)
+    {
+        try
+        {
+            return ShapesFor(imageShape);
+        }
+        catch (ShapeProbeException)
+        {
+            return new Dictionary<string, int[]>();
+        }
     }
 
     /// <summary>Explains a flat buffer of shape <paramref name="shape"/>.</summary>
@@ -339,12 +395,11 @@ public sealed class ClrpExplainer : IDisposable
     /// <summary>Releases the ONNX Runtime sessions.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_guard.TryBeginDispose())
         {
             return;
         }
 
-        _disposed = true;
         foreach (Lazy<IExplanationEngine> engine in _engines.Values)
         {
             if (engine.IsValueCreated && engine.Value is not ManagedEngine)

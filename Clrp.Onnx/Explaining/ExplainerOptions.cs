@@ -59,6 +59,14 @@ public sealed class ExplainerOptions
     public long MaxWalkBytes { get; init; } = 2L << 30;
 
     /// <summary>
+    /// Memory budget of one explanation in bytes, covering the captured activations (ONNX Runtime's outputs and their
+    /// copies), the maps and a walk row; a request whose estimate exceeds it throws <see cref="ResourceLimitException"/>
+    /// before anything is allocated. With a budget the buffer pool keeps at most a quarter of it between explanations
+    /// and ONNX Runtime's CPU arena is shrunk after every run. Default: null (no budget; the arena keeps its peak).
+    /// </summary>
+    public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>
     /// Record where each explanation's time goes (<see cref="Explanation.Profile"/>): the capture run and every
     /// node's steps of the walk. Costs one timestamp per step. Default: false.
     /// </summary>

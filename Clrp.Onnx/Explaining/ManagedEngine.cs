@@ -30,7 +30,7 @@ internal sealed class ManagedEngine : IExplanationEngine
         _options = options;
         _composite = composite;
         _context = context;
-        _pool = new BufferPool(options.MaxWalkBytes);
+        _pool = new BufferPool(MemoryBudget.PoolCapacity(options));
     }
 
     public string Name => "managed";
@@ -49,7 +49,10 @@ internal sealed class ManagedEngine : IExplanationEngine
             ? ForwardDenominators.None
             : ForwardDenominators.Build(plan, context, name => shapes[name]);
         string[] captured = [.. plan.CapturedValues.Concat(denominators.Values).Concat(LayerOutputsRead(plan, context)).Distinct(StringComparer.Ordinal)];
-        var capture = new ActivationCapture(plan.Graph, plan.Input, captured, options.Device, options.Log, denominators.Nodes, denominators.Initializers);
+        var capture = new ActivationCapture(plan.Graph, plan.Input, captured, options.Device, options.Log, denominators.Nodes, denominators.Initializers)
+        {
+            ShrinkArenaAfterRun = options.MaxMemoryBytes is not null,
+        };
         return new ManagedEngine(plan, capture, options, composite, ContextFor(plan, options, composite, denominators.ValuesByNode));
     }
 

@@ -91,7 +91,9 @@ public static class OnnxModelReader
         }
 
         List<Node> nodes = ReadNodes(g, opsets, constants, source);
-        List<ValueInfo> inputs = g.Input.Where(i => !constants.ContainsKey(i.Name) && !g.Initializer.Any(t => t.Name == i.Name)).Select(ToValueInfo).ToList();
+        List<ValueInfoProto> fed = g.Input.Where(i => !constants.ContainsKey(i.Name) && !g.Initializer.Any(t => t.Name == i.Name)).ToList();
+        RejectEmptyDimensions(fed, source);
+        List<ValueInfo> inputs = fed.Select(ToValueInfo).ToList();
         List<ValueInfo> outputs = g.Output.Select(ToValueInfo).ToList();
         if (outputs.Count == 0)
         {
@@ -180,6 +182,30 @@ public static class OnnxModelReader
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A fixed dimension of 0 or less on a graph input: ONNX Runtime would demand exactly that size (and nothing can
+    /// be explained in an empty tensor), so the model is refused here rather than failing on every input later.
+    /// </summary>
+    private static void RejectEmptyDimensions(IEnumerable<ValueInfoProto> inputs, string source)
+    {
+        foreach (ValueInfoProto v in inputs)
+        {
+            if (v.Type?.TensorType?.Shape is not { } shape)
+            {
+                continue;
+            }
+
+            for (int axis = 0; axis < shape.Dim.Count; axis++)
+            {
+                TensorShapeProto.Types.Dimension d = shape.Dim[axis];
+                if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue <= 0)
+                {
+                    throw new InvalidGraphException($"{source}: graph input '{v.Name}' declares axis {axis} of length {d.DimValue}; input dimensions must be positive or symbolic.");
+                }
+            }
+        }
     }
 
     private static ValueInfo ToValueInfo(ValueInfoProto v)

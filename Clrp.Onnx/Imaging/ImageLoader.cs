@@ -9,6 +9,9 @@ namespace Clrp.Onnx.Imaging;
 /// then normalise each channel: x' = (x − mean[c]) / std[c].
 /// </summary>
 /// <remarks>
+/// The file's header is read first: a picture above <see cref="ImageLoadOptions.MaxPixels"/> is refused before any pixel
+/// is decoded, and a large JPEG is decoded scaled down by libjpeg (1/8 … 7/8) to the smallest size still at least the
+/// model's W×H, which the high-quality resize then finishes (a 6000×4000 photo for a 224×224 model decodes at 750×500).
 /// Transparent pixels are composited over white (x = a·c + (1 − a)), as image viewers show them, rather than
 /// dropped: ignoring alpha would expose whatever colour the encoder stored under transparent pixels (often black).
 /// No colour management is applied (embedded ICC profiles are ignored), nor EXIF orientation, as PIL does by default.
@@ -30,14 +33,17 @@ public static class ImageLoader
     /// <param name="channels">1 (grey) or 3 (RGB).</param>
     /// <param name="mean">Per-channel mean on the [0, 1] scale, e.g. ImageNet's 0.485, 0.456, 0.406.</param>
     /// <param name="std">Per-channel standard deviation on the [0, 1] scale, e.g. 0.229, 0.224, 0.225; each &gt; 0.</param>
+    /// <param name="options">The pixel budget; null for <see cref="ImageLoadOptions.Default"/>.</param>
     /// <exception cref="ImageFormatException">The file is missing, unreadable, truncated or not an image.</exception>
     /// <exception cref="InvalidInputException"><paramref name="channels"/> is neither 1 nor 3.</exception>
     /// <exception cref="InvalidOptionsException">The size is not positive, or mean/std have the wrong length or values.</exception>
-    public static LoadedImage Load(string path, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null)
+    /// <exception cref="ResourceLimitException">The picture (by its header) or W×H is above <see cref="ImageLoadOptions.MaxPixels"/>.</exception>
+    public static LoadedImage Load(string path, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null, ImageLoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckOptions($"image '{path}'", width, height, channels, mean, std);
-        using SKBitmap decoded = Decode(path);
+        options ??= ImageLoadOptions.Default;
+        CheckOptions($"image '{path}'", width, height, channels, mean, std, options);
+        using SKBitmap decoded = Decode(path, width, height, options);
         return Convert(decoded, width, height, channels, mean, std);
     }
 
@@ -47,10 +53,11 @@ public static class ImageLoader
     /// </summary>
     /// <exception cref="InvalidInputException"><paramref name="channels"/> is neither 1 nor 3.</exception>
     /// <exception cref="InvalidOptionsException">The size is not positive, or mean/std have the wrong length or values.</exception>
-    public static LoadedImage FromBitmap(SKBitmap image, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null)
+    /// <exception cref="ResourceLimitException">W×H is above <see cref="ImageLoadOptions.MaxPixels"/>.</exception>
+    public static LoadedImage FromBitmap(SKBitmap image, int width, int height, int channels = 3, IReadOnlyList<float>? mean = null, IReadOnlyList<float>? std = null, ImageLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(image);
-        CheckOptions("the in-memory image", width, height, channels, mean, std);
+        CheckOptions("the in-memory image", width, height, channels, mean, std, options ?? ImageLoadOptions.Default);
         return Convert(image, width, height, channels, mean, std);
     }
 
@@ -130,24 +137,27 @@ public static class ImageLoader
         : width < sourceWidth && height < sourceHeight ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Nearest)
         : new SKSamplingOptions(SKCubicResampler.Mitchell);
 
-    /// <summary>Decodes the whole file; a partial decode (truncated file) is an error, not a half-grey picture.</summary>
-    private static SKBitmap Decode(string path)
+    /// <summary>
+    /// Reads the header, refuses pictures above the budget, then decodes the whole file at the size
+    /// <see cref="DecodeSize(SKCodec, int, int)"/> picks; a partial decode (truncated file) is an error, not a half-grey picture.
+    /// </summary>
+    private static SKBitmap Decode(string path, int width, int height, ImageLoadOptions options)
     {
-        if (!File.Exists(path))
-        {
-            throw new ImageFormatException($"image file '{path}' does not exist.");
-        }
-
-        using SKCodec? codec = SKCodec.Create(path, out SKCodecResult createResult);
-        if (codec is null)
-        {
-            throw new ImageFormatException($"'{path}' cannot be decoded ({createResult}): expected a PNG or JPEG image.");
-        }
-
+        using SKCodec codec = OpenCodec(path);
+        CheckBudget(path, codec, options);
+        SKSizeI size = DecodeSize(codec, width, height);
         // No colour space on the destination: Skia then copies colours as stored, without ICC conversion.
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
         SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result == SKCodecResult.InvalidScale && size != codec.Info.Size)
+        {
+            bitmap.Dispose();
+            info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+            bitmap = new SKBitmap(info);
+            result = codec.GetPixels(info, bitmap.GetPixels());
+        }
+
         if (result != SKCodecResult.Success)
         {
             bitmap.Dispose();
@@ -157,8 +167,67 @@ public static class ImageLoader
         return bitmap;
     }
 
-    private static void CheckOptions(string source, int width, int height, int channels, IReadOnlyList<float>? mean, IReadOnlyList<float>? std)
+    /// <summary>The size <see cref="Load"/> decodes <paramref name="path"/> at for a W×H model input (header only; for tests and tools).</summary>
+    /// <exception cref="ImageFormatException">The file is missing or not an image.</exception>
+    internal static SKSizeI DecodeSize(string path, int width, int height)
     {
+        using SKCodec codec = OpenCodec(path);
+        return DecodeSize(codec, width, height);
+    }
+
+    /// <summary>
+    /// The smallest size the codec can decode directly (JPEG: k/8 of the stored size) that still covers W×H, so
+    /// that the final resize never enlarges what a full decode would have given; the stored size otherwise (PNG).
+    /// </summary>
+    private static SKSizeI DecodeSize(SKCodec codec, int width, int height)
+    {
+        SKSizeI full = codec.Info.Size;
+        for (int eighths = 1; eighths < 8; eighths++)
+        {
+            SKSizeI scaled = codec.GetScaledDimensions(eighths / 8f);
+            if (scaled.Width >= width && scaled.Height >= height && scaled.Width < full.Width && scaled.Height < full.Height)
+            {
+                return scaled;
+            }
+        }
+
+        return full;
+    }
+
+    private static SKCodec OpenCodec(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ImageFormatException($"image file '{path}' does not exist.");
+        }
+
+        SKCodec? codec = SKCodec.Create(path, out SKCodecResult createResult);
+        return codec ?? throw new ImageFormatException($"'{path}' cannot be decoded ({createResult}): expected a PNG or JPEG image.");
+    }
+
+    private static void CheckBudget(string path, SKCodec codec, ImageLoadOptions options)
+    {
+        long pixels = (long)codec.Info.Width * codec.Info.Height;
+        if (codec.Info.Width <= 0 || codec.Info.Height <= 0)
+        {
+            throw new ImageFormatException($"'{path}' declares a {codec.Info.Width}×{codec.Info.Height} picture: expected a positive width and height.");
+        }
+
+        if (pixels > options.MaxPixels)
+        {
+            throw new ResourceLimitException($"image '{path}' is {codec.Info.Width}×{codec.Info.Height} = {Megapixels(pixels)} by its header, above the budget of {Megapixels(options.MaxPixels)} (ImageLoadOptions.MaxPixels, --max-pixels); nothing was decoded.");
+        }
+    }
+
+    private static string Megapixels(long pixels) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{pixels / 1e6:0.##} MP");
+
+    private static void CheckOptions(string source, int width, int height, int channels, IReadOnlyList<float>? mean, IReadOnlyList<float>? std, ImageLoadOptions options)
+    {
+        if (options.MaxPixels < 1)
+        {
+            throw new InvalidOptionsException($"{source}: the pixel budget is {options.MaxPixels}; ImageLoadOptions.MaxPixels must be ≥ 1.");
+        }
+
         if (channels is not (1 or 3))
         {
             throw new InvalidInputException($"{source}: the model wants {channels} channels; an image can feed 1 (grey) or 3 (RGB).");
@@ -167,6 +236,11 @@ public static class ImageLoader
         if (width <= 0 || height <= 0 || (long)width * height > Array.MaxLength / 4)
         {
             throw new InvalidOptionsException($"{source}: cannot resize to {width}×{height}; expected a positive width and height.");
+        }
+
+        if ((long)width * height > options.MaxPixels)
+        {
+            throw new ResourceLimitException($"{source}: resizing to {width}×{height} = {Megapixels((long)width * height)} is above the budget of {Megapixels(options.MaxPixels)} (ImageLoadOptions.MaxPixels, --max-pixels).");
         }
 
         CheckStatistic(source, "mean", mean, channels, positive: false);

@@ -70,7 +70,8 @@ public static class NpyFile
         }
     }
 
-    private static Tensor Read(FileStream stream, string path)
+    /// <summary>Reads a .npy from <paramref name="stream"/> (seekable, positioned at the magic); <paramref name="path"/> names it in messages.</summary>
+    internal static Tensor Read(Stream stream, string path)
     {
         long fileLength = stream.Length;
         const int shortPrefix = NpyHeader.MagicLength + 4;

@@ -36,7 +36,10 @@ internal static class CliErrors
         return Failure;
     }
 
-    /// <summary>Folds line breaks so that a report stays one line whatever the message holds.</summary>
+    /// <summary>
+    /// Folds line breaks so that a report stays one line whatever the message holds, and escapes the other control
+    /// characters (a node name from a hostile file may carry terminal escape sequences).
+    /// </summary>
     private static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Printable.Of(string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), int.MaxValue);
 }

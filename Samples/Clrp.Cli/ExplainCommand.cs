@@ -31,6 +31,8 @@ internal sealed partial class ExplainCommand
     private readonly Option<string> _size = new("--size") { Description = "Resize picture inputs to W,H. Default: the model's input size (required when that is dynamic).", HelpName = "W,H" };
     private readonly Option<string> _out = new("--out") { Description = "Write the method's final map as float32 .npy: [C,H,W] for one image and one class, [N,k,C,H,W] with --top-k or a batch.", HelpName = "relevance.npy" };
     private readonly Option<string> _heatmap = new("--heatmap") { Description = "Write the channel-summed map as a PNG (overlaid on picture inputs; one panel per class with --top-k).", HelpName = "heat.png" };
+    private readonly Option<string> _maxPixels = ResourceOptions.MaxPixels();
+    private readonly Option<string> _maxMemory = ResourceOptions.MaxMemory();
     private readonly Option<string> _engine = new("--engine") { Description = "auto (the compiled ONNX graph, or the managed walk with a note where a model cannot be compiled), compiled, or managed.", DefaultValueFactory = _ => "auto", HelpName = "auto|compiled|managed" };
     private readonly Option<string> _cacheDir = new("--cache-dir") { Description = CacheFolder.Help, HelpName = "DIR|none" };
     private readonly Option<string> _device = new("--device") { Description = "Where ONNX Runtime runs the forward pass: cpu, cuda or cuda:ID (falls back to the CPU, with a note, when CUDA is unavailable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
@@ -53,13 +55,13 @@ internal sealed partial class ExplainCommand
     }
 
     private IEnumerable<Option> All =>
-        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _engine, _cacheDir, .. BatchOptions];
+        [_model, _input, _target, _topK, _method, _rules, _low, _high, _mean, _std, _dualSeed, _epsilon, _gamma, _output, _size, _out, _heatmap, _device, _maxPixels, _maxMemory, _engine, _cacheDir, .. BatchOptions];
 
     /// <summary>Parses and cross-checks the values; throws <see cref="InvalidOptionsException"/> naming the offending option.</summary>
     private ExplainRequest Read(ParseResult p)
     {
-        string model = p.GetValue(_model)!;
-        string input = p.GetValue(_input) ?? throw new InvalidOptionsException("give --input (one picture or .npy) or --inputs (a folder, a list or a CSV manifest, with --out-dir).");
+        string model = PathArguments.Input("--model", p.GetValue(_model));
+        string input = PathArguments.Input("--input", p.GetValue(_input) ?? throw new InvalidOptionsException("give --input (one picture or .npy) or --inputs (a folder, a list or a CSV manifest, with --out-dir)."));
         string? target = p.GetValue(_target), topK = p.GetValue(_topK);
         if (target is not null && topK is not null)
         {
@@ -107,10 +109,12 @@ internal sealed partial class ExplainCommand
             ParseDualSeed(p.GetValue(_dualSeed)!),
             p.GetValue(_output),
             size is null ? null : (size[0], size[1]),
-            p.GetValue(_out),
-            p.GetValue(_heatmap),
+            PathArguments.Output("--out", p.GetValue(_out)),
+            PathArguments.Output("--heatmap", p.GetValue(_heatmap)),
             Device.Parse(p.GetValue(_device)!, fallbackToCpu: true))
         {
+            Images = ResourceOptions.ReadImages(p, _maxPixels),
+            MaxMemoryBytes = p.GetValue(_maxMemory) is { } memory ? ResourceOptions.ParseSize("--max-memory", memory) : null,
             CacheDirectory = CacheFolder.Resolve(p.GetValue(_cacheDir)),
             Engine = ParseEngine(p.GetValue(_engine)!),
         };

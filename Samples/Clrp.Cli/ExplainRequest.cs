@@ -40,6 +40,12 @@ internal sealed record ExplainRequest(
     string? HeatmapPath,
     Device Device)
 {
+    /// <summary>--max-pixels.</summary>
+    public Clrp.Onnx.Imaging.ImageLoadOptions Images { get; init; } = Clrp.Onnx.Imaging.ImageLoadOptions.Default;
+
+    /// <summary>--max-memory, or null.</summary>
+    public long? MaxMemoryBytes { get; init; }
+
     /// <summary>--cache-dir resolved: where compiled graphs are kept, or null for none.</summary>
     public string? CacheDirectory { get; init; }
 

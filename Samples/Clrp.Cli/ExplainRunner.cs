@@ -21,6 +21,7 @@ internal static class ExplainRunner
             Device = request.Device,
             DualSeed = request.DualSeed,
             OutputName = request.OutputName,
+            MaxMemoryBytes = request.MaxMemoryBytes,
             CacheDirectory = request.CacheDirectory,
             Engine = request.Engine,
             Log = message =>
@@ -38,21 +39,28 @@ internal static class ExplainRunner
             CliErrors.Info(stderr, "--size resizes pictures only; the .npy input is used as stored.");
         }
 
-        LoadedInput input = InputLoader.Load(request.InputPath, explainer.Input, request.Size, request.Mean, request.Std);
+        LoadedInput input = InputLoader.Load(request.InputPath, explainer.Input, request.Size, request.Mean, request.Std, request.Images);
         Explanation explanation = explainer.Explain(input.Tensor, request.Target);
 
+        // Both files are drawn and written in full before either is put in place: all of them or none.
         var written = new List<string>();
-        if (request.OutPath is not null)
+        using (var outputs = new OutputSet())
         {
-            Tensor map = OutputMap(explanation, request.TopK);
-            NpyFile.Write(OutputPaths.Prepare(request.OutPath), map);
-            written.Add($"{request.OutPath} (float32 {map.ShapeText})");
-        }
+            if (request.OutPath is not null)
+            {
+                Tensor map = OutputMap(explanation, request.TopK);
+                outputs.Stage(request.OutPath, temp => NpyFile.Write(temp, map));
+                written.Add($"{request.OutPath} (float32 {map.ShapeText})");
+            }
 
-        if (request.HeatmapPath is not null)
-        {
-            (int width, int height) = HeatmapWriter.Write(request.HeatmapPath, explanation, input.Image);
-            written.Add($"{request.HeatmapPath} (PNG {width}×{height})");
+            if (request.HeatmapPath is not null)
+            {
+                (int width, int height) = (0, 0);
+                outputs.Stage(request.HeatmapPath, temp => (width, height) = HeatmapWriter.Write(temp, explanation, input.Image));
+                written.Add($"{request.HeatmapPath} (PNG {width}×{height})");
+            }
+
+            outputs.Commit();
         }
 
         ExplainSummary.Print(stdout, request, explainer, input, explanation, written);

@@ -32,7 +32,11 @@ internal sealed record GridRequest(
     IReadOnlyList<string>? Labels,
     (int Width, int Height)? Size,
     string OutPath,
-    Device Device);
+    Device Device)
+{
+    /// <summary>--max-pixels.</summary>
+    public Clrp.Onnx.Imaging.ImageLoadOptions Images { get; init; } = Clrp.Onnx.Imaging.ImageLoadOptions.Default;
+}
 
 /// <summary>
 /// <c>clrp grid</c>: a picture grid for side-by-side comparison, one row per (input, top class) and one column
@@ -55,9 +59,10 @@ internal static class GridCommand
         var size = new Option<string>("--size") { Description = "Resize pictures to W,H. Default: the model's input size.", HelpName = "W,H" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:ID.", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
         var output = new Option<string>("--out") { Description = "The PNG to write.", Required = true, HelpName = "grid.png" };
+        Option<string> maxPixels = ResourceOptions.MaxPixels();
         var command = new Command("grid", "Draw a comparison grid: input | one map per method, one row per (input, top class), titled with the class names.")
         {
-            model, inputs, topK, methods, rules, mean, std, low, high, labels, size, device, output,
+            model, inputs, topK, methods, rules, mean, std, low, high, labels, size, device, output, maxPixels,
         };
         command.SetAction(p =>
         {
@@ -99,7 +104,10 @@ internal static class GridCommand
                 p.GetValue(labels)?.Split(',', StringSplitOptions.TrimEntries),
                 wh is null ? null : (wh[0], wh[1]),
                 p.GetValue(output)!,
-                Device.Parse(p.GetValue(device)!, fallbackToCpu: true));
+                Device.Parse(p.GetValue(device)!, fallbackToCpu: true))
+            {
+                Images = ResourceOptions.ReadImages(p, maxPixels),
+            };
             return GridRunner.Run(request, stdout, stderr);
         });
         return command;

@@ -19,7 +19,7 @@ internal static class GridRunner
     public static int Run(GridRequest request, TextWriter stdout, TextWriter stderr)
     {
         ModelReport model = ClrpExplainer.Inspect(request.ModelPath);
-        List<(string Name, LoadedInput Input)> images = [.. request.Inputs.SelectMany(file => Split(file, InputLoader.Load(file, model.Input, request.Size, request.Mean, request.Std)))];
+        List<(string Name, LoadedInput Input)> images = [.. request.Inputs.SelectMany(file => Split(file, InputLoader.Load(file, model.Input, request.Size, request.Mean, request.Std, request.Images)))];
         Tensor batch = Stack(images.Select(i => i.Input.Tensor).ToList());
         var explanations = new List<Explanation>();
         var seen = new HashSet<string>();

@@ -17,6 +17,12 @@ internal static class HeatmapWriter
     /// <summary>Short side of every panel after pixel-repeating enlargement.</summary>
     private const int MinSide = 224;
 
+    /// <summary>Long side no enlargement may exceed: a 1×100000 map is drawn as it is, not 224 times over (20 GB).</summary>
+    private const int MaxEnlargedSide = 8192;
+
+    /// <summary>Largest map drawn at all, in pixels (the picture budget of <see cref="Clrp.Onnx.Imaging.ImageLoadOptions"/>).</summary>
+    private const long MaxMapPixels = Clrp.Onnx.Imaging.ImageLoadOptions.DefaultMaxPixels;
+
     /// <summary>Renders and writes the heatmap(s) of <paramref name="explanation"/>; returns the picture's (width, height).</summary>
     /// <param name="path">The PNG file to write.</param>
     /// <param name="explanation">The maps; their channel sums are drawn.</param>
@@ -30,6 +36,11 @@ internal static class HeatmapWriter
 
         int images = explanation.Heatmap.Shape[0], k = explanation.TargetsPerImage;
         int height = explanation.Heatmap.Shape[2], width = explanation.Heatmap.Shape[3];
+        if ((long)width * height * images * k > MaxMapPixels)
+        {
+            throw new InvalidOptionsException($"--heatmap cannot draw {images * k} map(s) of {width}×{height} pixels (over {MaxMapPixels >> 20} Mi pixels in all); write the relevance with --out instead.");
+        }
+
         HeatmapOptions options = PanelOptions(explanation.Method, width, height, overlay);
 
         if (images == 1 && k == 1)
@@ -69,14 +80,25 @@ internal static class HeatmapWriter
         HeatmapRenderer.Render(map, width, height, PanelOptions(method, width, height, overlay));
 
     /// <summary>The input picture as a panel of the same size as <see cref="RenderPanel"/>'s.</summary>
-    public static SKBitmap RenderInput(byte[] rgba, int width, int height) => HeatmapRenderer.RenderPicture(rgba, width, height, MinSide);
+    public static SKBitmap RenderInput(byte[] rgba, int width, int height) => HeatmapRenderer.RenderPicture(rgba, width, height, PanelSide(width, height));
 
     private static HeatmapOptions PanelOptions(ExplainMethod method, int width, int height, LoadedImage? overlay) => new()
     {
         Signed = !method.IsContrastive(),
         Overlay = overlay is not null && overlay.Width == width && overlay.Height == height ? overlay.Rgba : null,
-        MinSide = MinSide,
+        MinSide = PanelSide(width, height),
     };
+
+    /// <summary>
+    /// The short side panels are enlarged to: <see cref="MinSide"/>, unless that would push the long side beyond
+    /// <see cref="MaxEnlargedSide"/> (extreme aspect ratios), in which case the largest whole factor that fits, or none.
+    /// </summary>
+    private static int PanelSide(int width, int height)
+    {
+        int shorter = Math.Min(width, height), longer = Math.Max(width, height);
+        long factor = Math.Max(1, MaxEnlargedSide / longer);
+        return (int)Math.Min(MinSide, shorter * factor);
+    }
 
     /// <summary>
     /// Column titles "class j (logit z)" when every image explains the same classes (one image, or --target);

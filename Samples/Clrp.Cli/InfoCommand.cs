@@ -36,7 +36,7 @@ internal static class InfoCommand
             List<NodeReport> unsupported = report.Nodes.Where(n => !n.Supported).ToList();
             if (p.GetValue(strict) && unsupported.Count > 0)
             {
-                return CliErrors.Report(stderr, $"{unsupported.Count} node(s) unsupported (--strict); first: {unsupported[0].Role}");
+                return CliErrors.Report(stderr, $"{unsupported.Count} node(s) unsupported (--strict); first: {Printable.Of(unsupported[0].Role, int.MaxValue)}");
             }
 
             return CliErrors.Success;
@@ -44,30 +44,32 @@ internal static class InfoCommand
         return command;
     }
 
+    /// <summary>Every name, op type and role comes from the file: each is printed through <see cref="Printable"/>.</summary>
     private static void Print(TextWriter o, ModelReport report, string rules)
     {
-        o.WriteLine($"file:      {report.Source}");
-        o.WriteLine($"opsets:    {string.Join(", ", report.Opsets.Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : kv.Key)} {kv.Value}"))}");
-        o.WriteLine($"input:     '{report.Input.Name}' {report.Input.ElementTypeName} {report.Input.ShapeText}");
+        static string P(string? text) => Printable.Of(text);
+        o.WriteLine($"file:      {P(report.Source)}");
+        o.WriteLine($"opsets:    {string.Join(", ", report.Opsets.Select(kv => $"{(kv.Key.Length == 0 ? "ai.onnx" : P(kv.Key))} {kv.Value}"))}");
+        o.WriteLine($"input:     '{P(report.Input.Name)}' {report.Input.ElementTypeName} {report.Input.ShapeText}");
         o.WriteLine(report.Logits == report.ExplainedOutput
-            ? $"explained: '{report.ExplainedOutput}' (taken as the logits)"
-            : $"explained: '{report.ExplainedOutput}', logits '{report.Logits}' (the input of its final Softmax)");
+            ? $"explained: '{P(report.ExplainedOutput)}' (taken as the logits)"
+            : $"explained: '{P(report.ExplainedOutput)}', logits '{P(report.Logits)}' (the input of its final Softmax)");
         o.WriteLine($"rules:     {rules} (first linear layer {Quoted(report.FirstLinearLayer)}, logit layer {Quoted(report.LogitLayer)})");
         int unsupported = report.Nodes.Count(n => !n.Supported);
         o.WriteLine($"nodes:     {report.Nodes.Count}{(unsupported == 0 ? ", all supported" : $", {unsupported} unsupported")}");
-        o.WriteLine($"ops:       {string.Join(", ", report.Nodes.GroupBy(n => n.Node.OpType).Select(g => $"{g.Key} {g.Count()}"))}");
+        o.WriteLine($"ops:       {string.Join(", ", report.Nodes.GroupBy(n => n.Node.OpType).Select(g => $"{P(g.Key)} {g.Count()}"))}");
         o.WriteLine();
 
-        int nameWidth = Math.Max(4, report.Nodes.Max(n => n.Node.Name.Length));
-        int opWidth = Math.Max(2, report.Nodes.Max(n => n.Node.OpType.Length));
-        int indexWidth = report.Nodes.Count.ToString(CultureInfo.InvariantCulture).Length;
+        var rows = report.Nodes.Select(n => (Name: P(n.Node.Name), Op: P(n.Node.OpType), Role: Printable.Of(n.Role, int.MaxValue))).ToList();
+        int nameWidth = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
+        int opWidth = Math.Max(2, rows.Select(r => r.Op.Length).DefaultIfEmpty(0).Max());
+        int indexWidth = rows.Count.ToString(CultureInfo.InvariantCulture).Length;
         o.WriteLine($"{"#".PadLeft(indexWidth)}  {"name".PadRight(nameWidth)}  {"op".PadRight(opWidth)}  role");
-        for (int i = 0; i < report.Nodes.Count; i++)
+        for (int i = 0; i < rows.Count; i++)
         {
-            NodeReport n = report.Nodes[i];
-            o.WriteLine($"{i.ToString(CultureInfo.InvariantCulture).PadLeft(indexWidth)}  {n.Node.Name.PadRight(nameWidth)}  {n.Node.OpType.PadRight(opWidth)}  {n.Role}");
+            o.WriteLine($"{i.ToString(CultureInfo.InvariantCulture).PadLeft(indexWidth)}  {rows[i].Name.PadRight(nameWidth)}  {rows[i].Op.PadRight(opWidth)}  {rows[i].Role}");
         }
     }
 
-    private static string Quoted(string? name) => name is null ? "none" : $"'{name}'";
+    private static string Quoted(string? name) => name is null ? "none" : $"'{Printable.Of(name)}'";
 }

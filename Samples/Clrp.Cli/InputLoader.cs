@@ -27,8 +27,9 @@ internal static class InputLoader
     /// <param name="size">--size as (W, H), or null for the model's own H and W.</param>
     /// <param name="mean">--mean for pictures, or null.</param>
     /// <param name="std">--std for pictures, or null.</param>
+    /// <param name="images">--max-pixels; null for the defaults.</param>
     /// <exception cref="ClrpException">Unreadable file, or an image that cannot be fitted to the model's input.</exception>
-    public static LoadedInput Load(string path, ValueInfo modelInput, (int Width, int Height)? size, float[]? mean, float[]? std)
+    public static LoadedInput Load(string path, ValueInfo modelInput, (int Width, int Height)? size, float[]? mean, float[]? std, ImageLoadOptions? images = null)
     {
         if (IsNpy(path))
         {
@@ -37,7 +38,7 @@ internal static class InputLoader
         }
 
         (int channels, int width, int height) = ImageGeometry(path, modelInput, size);
-        LoadedImage image = ImageLoader.Load(path, width, height, channels, mean, std);
+        LoadedImage image = ImageLoader.Load(path, width, height, channels, mean, std, images);
         string colour = channels == 1 ? "grey" : "RGB";
         string normalised = mean is null ? "scaled to [0,1]" : "scaled to [0,1], then (x − mean)/std";
         return new LoadedInput(image.Tensor, $"{path} (image resized to {width}×{height}, {colour}, {normalised}) → {image.Tensor.ShapeText}", image);
@@ -60,6 +61,13 @@ internal static class InputLoader
 
         if (size is { } given)
         {
+            // Checked before anything is decoded or resized: a wrong --size on a fixed-size model used to resize to
+            // the requested size first (537 MP for 23170,23170) and only then fail on the shape.
+            if ((dims[2] is { } fixedHeight && fixedHeight != given.Height) || (dims[3] is { } fixedWidth && fixedWidth != given.Width))
+            {
+                throw new InvalidOptionsException($"--size {given.Width},{given.Height} does not fit input '{modelInput.Name}' {modelInput.ShapeText}, whose height and width are fixed: give --size {dims[3]?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "W"},{dims[2]?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "H"} or leave it out.");
+            }
+
             return ((int)dims[1]!.Value, given.Width, given.Height);
         }
 

@@ -39,6 +39,9 @@ STAB = 1e-9          # stabiliser of every other rule
 GAMMA = 0.25
 ALPHA, BETA = 2.0, 1.0
 LINEAR_OPS = ("Conv", "Gemm")
+# Fixtures at non-default values: (composite, epsilon, gamma, file tag).
+VARIANTS = (("epsilon", 0.1, GAMMA, "eps0.1"), ("epsilon-gamma-box", EPSILON, 1.0, "gamma1"),
+            ("epsilon-gamma-box", 0.1, 1.0, "eps0.1-gamma1"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -59,24 +62,29 @@ def attrs_of(node):
 
 
 def load_onnx(path):
+    """The graph as a list of layers in file order (topological), each with its data inputs and output.
+    BatchNormalization right after a Conv whose output has no other consumer is folded into that Conv
+    (w*k, (b - mean)*k + beta, k = gamma / sqrt(var + eps)), as DESIGN.md says; any other BN is refused."""
     model = onnx.load(path)
     g = model.graph
     consts = {init.name: numpy_helper.to_array(init) for init in g.initializer}
     graph_inputs = [i.name for i in g.input if i.name not in consts]
     if len(graph_inputs) != 1:
         raise ValueError(f"expected one graph input, got {graph_inputs}")
-    current = graph_inputs[0]
+    consumers = {}
+    for node in g.node:
+        for i in node.input:
+            consumers.setdefault(i, []).append(node)
     layers = []
+    by_output = {}
     for node in g.node:
         a = attrs_of(node)
         if node.op_type == "Constant":
             consts[node.output[0]] = numpy_helper.to_array(a["value"])
             continue
         data_inputs = [i for i in node.input if i and i not in consts]
-        if data_inputs != [current]:
-            raise ValueError(f"node {node.name} ({node.op_type}): the reference only supports a chain; "
-                             f"data inputs {data_inputs}, expected [{current}]")
         t = lambda name: torch.from_numpy(np.array(consts[name], dtype=np.float64))
+        common = dict(inputs=data_inputs, output=node.output[0])
         if node.op_type == "Conv":
             w = t(node.input[1])
             b = t(node.input[2]) if len(node.input) > 2 and node.input[2] else torch.zeros(w.shape[0], dtype=torch.float64)
@@ -84,11 +92,22 @@ def load_onnx(path):
                 raise ValueError(f"{node.name}: only 2-D Conv supported")
             if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
                 raise ValueError(f"{node.name}: auto_pad not supported")
-            layers.append(Layer("Conv", node.name, w=w, b=b,
-                                strides=tuple(a.get("strides", [1, 1])),
-                                pads=tuple(a.get("pads", [0, 0, 0, 0])),
-                                dilations=tuple(a.get("dilations", [1, 1])),
-                                group=int(a.get("group", 1))))
+            layer = Layer("Conv", node.name, w=w, b=b,
+                          strides=tuple(a.get("strides", [1, 1])),
+                          pads=tuple(a.get("pads", [0, 0, 0, 0])),
+                          dilations=tuple(a.get("dilations", [1, 1])),
+                          group=int(a.get("group", 1)), **common)
+        elif node.op_type == "BatchNormalization":
+            producer = by_output.get(data_inputs[0])
+            if producer is None or producer.op != "Conv" or len(consumers.get(data_inputs[0], [])) != 1:
+                raise ValueError(f"{node.name}: only BatchNormalization right after a Conv (folded) is supported")
+            scale, beta, mean, var = (t(n) for n in node.input[1:5])
+            k = scale / torch.sqrt(var + float(a.get("epsilon", 1e-5)))
+            producer.w = producer.w * k.view(-1, 1, 1, 1)
+            producer.b = (producer.b - mean) * k + beta
+            producer.output = node.output[0]
+            by_output[producer.output] = producer
+            continue
         elif node.op_type == "Gemm":
             if int(a.get("transA", 0)) != 0:
                 raise ValueError(f"{node.name}: transA=1 not supported")
@@ -100,31 +119,51 @@ def load_onnx(path):
                 b = b.expand(w.shape[0]).clone()
             else:
                 b = torch.zeros(w.shape[0], dtype=torch.float64)
-            layers.append(Layer("Gemm", node.name, w=w.contiguous(), b=b))
+            layer = Layer("Gemm", node.name, w=w.contiguous(), b=b, **common)
         elif node.op_type == "Relu":
-            layers.append(Layer("Relu", node.name))
+            layer = Layer("Relu", node.name, **common)
         elif node.op_type == "MaxPool":
             if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or int(a.get("ceil_mode", 0)) \
                     or any(d != 1 for d in a.get("dilations", [1, 1])) or len(node.output) > 1 and node.output[1]:
                 raise ValueError(f"{node.name}: MaxPool with auto_pad/ceil_mode/dilations/indices not supported")
             k = tuple(a["kernel_shape"])
-            layers.append(Layer("MaxPool", node.name, kernel=k, strides=tuple(a.get("strides", [1, 1])),
-                                pads=tuple(a.get("pads", [0, 0, 0, 0]))))
+            layer = Layer("MaxPool", node.name, kernel=k, strides=tuple(a.get("strides", [1, 1])),
+                          pads=tuple(a.get("pads", [0, 0, 0, 0])), **common)
+        elif node.op_type == "AveragePool":
+            if any(p != 0 for p in a.get("pads", [0, 0, 0, 0])) or int(a.get("ceil_mode", 0)):
+                raise ValueError(f"{node.name}: AveragePool with pads/ceil_mode not supported")
+            k = tuple(a["kernel_shape"])
+            layer = Layer("AveragePool", node.name, kernel=k, strides=tuple(a.get("strides", k)), **common)
+        elif node.op_type == "GlobalAveragePool":
+            layer = Layer("GlobalAveragePool", node.name, **common)
+        elif node.op_type == "Add":
+            if len(data_inputs) != 2:
+                raise ValueError(f"{node.name}: only Add of two activations (residual) is supported")
+            layer = Layer("Add", node.name, **common)
+        elif node.op_type == "Concat":
+            layer = Layer("Concat", node.name, axis=int(a["axis"]), **common)
         elif node.op_type == "Flatten":
-            layers.append(Layer("Flatten", node.name, axis=int(a.get("axis", 1))))
+            layer = Layer("Flatten", node.name, axis=int(a.get("axis", 1)), **common)
         elif node.op_type == "Reshape":
-            layers.append(Layer("Reshape", node.name, shape=[int(s) for s in consts[node.input[1]]]))
+            layer = Layer("Reshape", node.name, shape=[int(s) for s in consts[node.input[1]]], **common)
         elif node.op_type == "Softmax":
-            layers.append(Layer("Softmax", node.name, axis=int(a.get("axis", -1))))
+            layer = Layer("Softmax", node.name, axis=int(a.get("axis", -1)), **common)
         else:
             raise ValueError(f"node {node.name}: operator {node.op_type} is not supported by the reference "
-                             f"(supported: Conv, Relu, MaxPool, Flatten, Reshape, Gemm, Softmax)")
-        current = node.output[0]
+                             f"(supported: Conv, BatchNormalization after Conv, Relu, MaxPool, AveragePool, "
+                             f"GlobalAveragePool, Add, Concat, Flatten, Reshape, Gemm, Softmax)")
+        if layer.op not in ("Add", "Concat") and len(data_inputs) != 1:
+            raise ValueError(f"node {node.name} ({node.op_type}): expected one data input, got {data_inputs}")
+        layers.append(layer)
+        by_output[layer.output] = layer
     if not layers or layers[-1].op != "Softmax":
         raise ValueError("the reference expects the graph to end with Softmax")
     if any(l.op == "Softmax" for l in layers[:-1]):
         raise ValueError("Softmax only allowed as the last node")
-    return layers[:-1], model
+    net = layers[:-1]
+    for layer in net:
+        layer.graph_input = graph_inputs[0]
+    return net, model
 
 
 # ------------------------------------------------------------------------------------------------
@@ -156,23 +195,36 @@ def maxpool_forward(layer, x):
     return F.max_pool2d(x, layer.kernel, layer.strides)
 
 
-def forward(layers, x):
-    """Returns the logits and the input of every layer."""
-    acts = []
+def apply_layer(layer, ins, maxpool=None):
+    x = ins[0]
+    if layer.op in LINEAR_OPS:
+        return add_bias(layer, linear_fn(layer)(x, layer.w), layer.b)
+    if layer.op == "Relu":
+        return F.relu(x)
+    if layer.op == "MaxPool":
+        return maxpool(x, layer) if maxpool else maxpool_forward(layer, x)
+    if layer.op == "AveragePool":
+        return F.avg_pool2d(x, layer.kernel, layer.strides)
+    if layer.op == "GlobalAveragePool":
+        return x.mean(dim=(2, 3), keepdim=True)
+    if layer.op == "Add":
+        return ins[0] + ins[1]
+    if layer.op == "Concat":
+        return torch.cat(ins, dim=layer.axis)
+    if layer.op == "Flatten":
+        return x.reshape(int(np.prod(x.shape[:layer.axis])), -1)
+    if layer.op == "Reshape":
+        shape = [x.shape[i] if s == 0 else s for i, s in enumerate(layer.shape)]
+        return x.reshape(shape)
+    raise ValueError(layer.op)
+
+
+def forward(layers, x, maxpool=None):
+    """Returns the logits and every value by name (the graph input included)."""
+    values = {layers[0].graph_input: x}
     for layer in layers:
-        acts.append(x)
-        if layer.op in LINEAR_OPS:
-            x = add_bias(layer, linear_fn(layer)(x, layer.w), layer.b)
-        elif layer.op == "Relu":
-            x = F.relu(x)
-        elif layer.op == "MaxPool":
-            x = maxpool_forward(layer, x)
-        elif layer.op == "Flatten":
-            x = x.reshape(int(np.prod(x.shape[:layer.axis])), -1)
-        elif layer.op == "Reshape":
-            shape = [x.shape[i] if s == 0 else s for i, s in enumerate(layer.shape)]
-            x = x.reshape(shape)
-    return x, acts
+        values[layer.output] = apply_layer(layer, [values[i] for i in layer.inputs], maxpool)
+    return values[layers[-1].output], values
 
 
 # ------------------------------------------------------------------------------------------------
@@ -269,32 +321,62 @@ def rule_for(composite, layers, idx):
 
 def logit_layer_index(layers):
     """Walk back from the logits through single-input ops to the linear layer (CLRP2)."""
-    for i in range(len(layers) - 1, -1, -1):
-        if layers[i].op in LINEAR_OPS:
-            return i
-    raise ValueError("no linear layer")
+    by_output = {l.output: i for i, l in enumerate(layers)}
+    i = len(layers) - 1
+    while layers[i].op not in LINEAR_OPS:
+        if len(layers[i].inputs) != 1 or layers[i].inputs[0] not in by_output:
+            raise ValueError("no linear layer reached from the logits through single-input ops")
+        i = by_output[layers[i].inputs[0]]
+    return i
+
+
+NORM_STAB = 1e-6     # average pools and residual Adds share in proportion, stabiliser 1e-6 (DESIGN)
+
+
+def norm_rule(fn, ins, R):
+    """Proportional sharing: R_i = x_i * d/dx_i [sum fn(x) * R / stab(fn(x))] for every input."""
+    xs = [x.detach().clone().requires_grad_(True) for x in ins]
+    z = fn(*xs)
+    s = (R / stab(z.detach(), NORM_STAB)).detach()
+    grads = torch.autograd.grad(z, xs, grad_outputs=s)
+    return [x.detach() * g for x, g in zip(xs, grads)]
 
 
 def lrp(layers, acts, seed, composite, opts, negate_row=None):
-    """Backward walk from a seed at the logits; negate_row=j negates row j of the logit layer (CLRP2)."""
-    R = seed
+    """Backward walk from a seed at the logits over the graph in reverse order; relevance of a value
+    read by several nodes is summed. negate_row=j negates row j of the logit layer (CLRP2)."""
+    R = {layers[-1].output: seed}
     li = logit_layer_index(layers)
+    def give(name, r):
+        R[name] = R[name] + r if name in R else r
     for i in range(len(layers) - 1, -1, -1):
-        layer, a = layers[i], acts[i]
+        layer = layers[i]
+        if layer.output not in R:
+            continue
+        Ro = R.pop(layer.output)
+        ins = [acts[n] for n in layer.inputs]
+        a = ins[0]
         if layer.op in LINEAR_OPS:
             w, b = layer.w, layer.b
             if negate_row is not None and i == li:
                 w, b = w.clone(), b.clone()
                 w[negate_row] = -w[negate_row]
                 b[negate_row] = -b[negate_row]
-            R = linear_rule(layer, rule_for(composite, layers, i), a, R, w, b, opts)
+            give(layer.inputs[0], linear_rule(layer, rule_for(composite, layers, i), a, Ro, w, b, opts))
         elif layer.op == "Relu":
-            pass
+            give(layer.inputs[0], Ro)
         elif layer.op == "MaxPool":
-            R = maxpool_wta(layer, a, R)
+            give(layer.inputs[0], maxpool_wta(layer, a, Ro))
+        elif layer.op in ("AveragePool", "GlobalAveragePool", "Add"):
+            for name, r in zip(layer.inputs, norm_rule(lambda *xs: apply_layer(layer, list(xs)), ins, Ro)):
+                give(name, r)
+        elif layer.op == "Concat":
+            sizes = [x.shape[layer.axis] for x in ins]
+            for name, r in zip(layer.inputs, torch.split(Ro, sizes, dim=layer.axis)):
+                give(name, r)
         elif layer.op in ("Flatten", "Reshape"):
-            R = R.reshape(a.shape)
-    return R
+            give(layer.inputs[0], Ro.reshape(a.shape))
+    return R[layers[0].graph_input]
 
 
 class MaxPoolSharedTies(torch.autograd.Function):
@@ -316,22 +398,17 @@ def gradient(layers, x, j, shared_ties=True):
     """dz_j/dx by autograd through the float64 net. MaxPool windows with tied maxima (uniform background)
     make the gradient ambiguous; shared_ties=True uses DESIGN's tie rule, False torch's first index."""
     xg = x.detach().clone().requires_grad_(True)
-    if shared_ties:
-        h = xg
-        for layer in layers:
-            h = MaxPoolSharedTies.apply(h, layer) if layer.op == "MaxPool" else forward([layer], h)[0]
-        z = h
-    else:
-        z, _ = forward(layers, xg)
+    z, _ = forward(layers, xg, maxpool=MaxPoolSharedTies.apply if shared_ties else None)
     (g,) = torch.autograd.grad(z[0, j], xg)
     return g
 
 
 def count_tied_windows(layers, acts):
     out = []
-    for layer, a in zip(layers, acts):
+    for layer in layers:
         if layer.op != "MaxPool":
             continue
+        a = acts[layer.inputs[0]]
         y = maxpool_forward(layer, a)
         kh, kw = layer.kernel
         t, l, b_, r = layer.pads
@@ -436,6 +513,7 @@ def main():
     ap.add_argument("--model", default="models/fashion-vgg.onnx")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--index", type=int, default=0, help="Fashion-MNIST test image index")
+    ap.add_argument("--no-variants", action="store_true", help="skip the non-default epsilon/gamma fixtures")
     ap.add_argument("--out", default="Tests/Clrp.Onnx.Tests/Fixtures/reference")
     ap.add_argument("--epsilon", type=float, default=EPSILON)
     ap.add_argument("--gamma", type=float, default=GAMMA)
@@ -496,15 +574,15 @@ def main():
     }
     summary = []
 
-    def save(name, arr, method, composite, target, dual_seed=None, kind="map"):
+    def save(name, arr, method, composite, target, dual_seed=None, kind="map", epsilon=None, gamma=None):
         fname = f"{name}.npy"
         np.save(os.path.join(args.out, fname), arr[0].detach().numpy().astype(np.float32))
         box = composite in ("paper", "epsilon-gamma-box")
         lrp_family = composite is not None
         manifest["fixtures"].append({
             "file": fname, "method": method, "rules": composite, "target": target, "kind": kind,
-            "epsilon": args.epsilon if lrp_family else None,
-            "gamma": args.gamma if lrp_family else None,
+            "epsilon": (epsilon or args.epsilon) if lrp_family else None,
+            "gamma": (gamma or args.gamma) if lrp_family else None,
             "low": low if box else None, "high": high if box else None,
             "dual_seed": dual_seed,
         })
@@ -524,6 +602,19 @@ def main():
             if comp == "paper":
                 print(f"conservation lrp-paper-c{j}: sum R_in = {float(R.sum()):.12f}, |z_j| = {zj:.12f}, "
                       f"relative error {abs(float(R.sum()) - zj) / zj:.1e}")
+        # --- non-default epsilon and gamma: guards their plumbing (at eps = 1e-6 the epsilon and LRP-0 maps
+        # differ by less than the tests' tolerance, so a composite that ignored the user's value would pass)
+        for comp, eps, gam, tag in ([] if args.no_variants else VARIANTS):
+            o = dict(opts, epsilon=eps, gamma=gam)
+            R = lrp(layers, acts, seed_lrp(j), comp, o)
+            save(f"lrp-{comp}-c{j}-{tag}", R, "lrp", comp, j, epsilon=eps, gamma=gam)
+            sd = torch.full_like(z, zj / (K - 1))
+            sd[0, j] = 0.0
+            save(f"clrp1-{comp}-c{j}-{tag}", clrp_map(R, lrp(layers, acts, sd, comp, o)), "clrp1", comp, j,
+                 dual_seed="uniform", epsilon=eps, gamma=gam)
+            R0 = lrp(layers, acts, seed_lrp(j), comp, opts)
+            print(f"class {j}: lrp-{comp} at {tag} vs defaults: relative L2 difference "
+                  f"{float((R - R0).norm() / R0.norm()):.3f}")
         # --- CLRP1 / CLRP2 / SGLRP
         for comp in ("paper", "epsilon-plus"):
             R = lrp(layers, acts, seed_lrp(j), comp, opts)
