@@ -41,7 +41,7 @@ internal static class SeedEmission
 
         string all = targetSeeds;
         string? dualSums = null;
-        string targetSums = e.Reduce("ReduceSum", targetSeeds, [2], keepDims: false);
+        string targetSums = SeedSum(e, targetSeeds);
         if (method == ExplainMethod.Clrp1 && layout.ExplicitDuals)
         {
             // Explicit duals: |z_j|/(K − 1) (or |z_c|) on every other class than the target's.
@@ -50,7 +50,7 @@ internal static class SeedEmission
                 ? e.Node("Div", [e.Node("Mul", [others, magnitude]), e.Scalar(classes - 1)])
                 : e.Node("Mul", [others, e.Node("Abs", [logits3])]);
             all = e.Node("Concat", [targetSeeds, dualSeeds], OnnxEmitter.Int("axis", 1));
-            dualSums = e.Reduce("ReduceSum", dualSeeds, [2], keepDims: false);
+            dualSums = SeedSum(e, dualSeeds);
         }
         else if (method == ExplainMethod.Clrp1)
         {
@@ -61,7 +61,7 @@ internal static class SeedEmission
             string magnitudes = e.Reshape(magnitude, -1, k);
             dualSums = dualSeed == DualSeed.Uniform
                 ? magnitudes // (K − 1) entries of |z_j|/(K − 1)
-                : e.Node("Sub", [e.Reduce("ReduceSum", e.Reshape(absLogits, -1, classes), [1], keepDims: true), magnitudes]);
+                : e.Node("Sub", [SeedSum(e, e.Reshape(absLogits, -1, 1, classes)), magnitudes]);
         }
         else if (method == ExplainMethod.Clrp2)
         {
@@ -81,6 +81,13 @@ internal static class SeedEmission
 
         return new EmittedSeeds(rows, resolved, oneHot, magnitude, rowOnes, negated, targetSums, dualSums);
     }
+
+    /// <summary>
+    /// Σ of each seed over the classes (last axis of [N, k, K]), accumulated in float64 like the managed engine's sums: the
+    /// value is then the same whatever the batch size (a float32 reduction's order, and so its last bit, depends on it).
+    /// </summary>
+    private static string SeedSum(OnnxEmitter e, string seeds) =>
+        e.Cast(e.Reduce("ReduceSum", e.Cast(seeds, 11), [2], keepDims: false), OnnxEmitter.FloatType);
 
     /// <summary>
     /// [N, k] classes from targets [N|1, k]: t ≥ 0 stays, t &lt; 0 becomes the class ranked −t. Int64 arithmetic
