@@ -9,8 +9,9 @@
 #   3. `dotnet tool install clrp --tool-path` and, from a folder that is not the repository, `clrp info` and
 #      `clrp explain` (image and tensor), plus `--device cuda` on a CPU-only ONNX Runtime (must fall back);
 #   4. checks that the tool's maps equal the app's (max |Δ| ≤ 1e-6) and what the app's output holds: ONNX Runtime's
-#      CPU library and no CUDA provider, a libSkiaSharp.so that needs no libfontconfig.
-# Prints the package sizes and ends with "consumer test passed" (exit 0) or the first failure (exit 1).
+#      CPU library and no CUDA provider, a libSkiaSharp.so that needs no libfontconfig; and that the app without an
+#      ONNX Runtime native package stops with a DeviceUnavailableException that names the packages to add.
+# Prints the package sizes and ends with "consumer test passed: <sizes>" (exit 0) or the first failure (exit 1).
 # KEEP=1 keeps the temporary folder.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -96,9 +97,21 @@ cd "$work/data"  # any folder: the tool needs nothing from the repository
   --device cuda --out "$work/maps/tool-cuda-fallback.npy" > "$work/maps/fallback.log" 2>&1 || { cat "$work/maps/fallback.log"; fail "clrp explain --device cuda did not fall back"; }
 grep -i 'cpu' "$work/maps/fallback.log" | head -2
 
+step "the same app without an ONNX Runtime native package: a clear error, not a crash inside ONNX Runtime"
+cd "$work/app"
+dotnet remove package Microsoft.ML.OnnxRuntime >/dev/null
+dotnet build -c Release -o "$work/app/bin/no-native" -v q -nologo -clp:ErrorsOnly >/dev/null || fail "the app without ONNX Runtime natives does not build"
+if dotnet "$work/app/bin/no-native/ClrpConsumer.dll" explain "$model" "$image" "$work/no-native" > "$work/no-native.log" 2>&1; then
+  fail "the app explained without ONNX Runtime's native library"
+fi
+grep -m1 'DeviceUnavailableException' "$work/no-native.log" | cut -c1-300
+grep -q 'reference the package Microsoft.ML.OnnxRuntime (CPU) or Microsoft.ML.OnnxRuntime.Gpu (CUDA)' "$work/no-native.log" \
+  || { head -5 "$work/no-native.log"; fail "no clear error without ONNX Runtime's native library"; }
+
 step "the tool's maps against the app's"
 compare() { dotnet "$out/ClrpConsumer.dll" compare "$work/maps/$1" "$work/maps/$2" 1e-6 || fail "$1 and $2 differ"; }
 compare tool-image.npy mlnet.npy
 compare tool-tensor.npy core.npy
 compare tool-cuda-fallback.npy core.npy
-echo "consumer test passed"
+sizes="$(cd "$work/packages" && for f in *; do printf '%s %s KiB, ' "${f/.$version/}" "$(( $(stat -c %s "$f") / 1024 ))"; done)"
+echo "consumer test passed: ${sizes%, }"

@@ -19,6 +19,23 @@ internal static class OrtSessionFactory
     /// </summary>
     internal static void EnsureEnvironment()
     {
+        try
+        {
+            CreateEnvironment();
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // The first call into ONNX Runtime loads its native library. The packages reference ONNX Runtime's managed API
+            // only (the app chooses the CPU or the CUDA build, as with ML.NET), so an app without a native package fails
+            // here: say what to add instead of ONNX Runtime's bare TypeInitializationException.
+            Exception cause = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
+            throw new DeviceUnavailableException(
+                $"ONNX Runtime's native library cannot be loaded ({FirstLine(cause.Message)}). The application chooses ONNX Runtime's native build: reference the package Microsoft.ML.OnnxRuntime (CPU) or Microsoft.ML.OnnxRuntime.Gpu (CUDA).", e);
+        }
+    }
+
+    private static void CreateEnvironment()
+    {
         if (OrtEnv.IsCreated)
         {
             return;
