@@ -23,7 +23,9 @@ suffix="consumer.$(date -u +%Y%m%d%H%M%S).$$"
 version="$prefix-$suffix"
 cache="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
-  rm -rf "$cache/clrp.onnx/$version" "$cache/clrp.mlnet/$version"
+  for id in clrp.onnx clrp.mlnet clrp; do
+    rm -rf "${cache:?}/$id/$version"; rmdir --ignore-fail-on-non-empty "$cache/$id" 2>/dev/null || true
+  done
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
