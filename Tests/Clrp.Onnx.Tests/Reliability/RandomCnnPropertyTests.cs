@@ -142,4 +142,28 @@ public sealed class RandomCnnPropertyTests
 
         Compare.Close(c.Relevance.Data, m.Relevance.Data, 1e-5, "compiled vs managed");
     }
+    /// <summary>
+    /// The same graph exported (<c>clrp export</c>) and run by a plain ONNX Runtime session, as a user of the file would: one
+    /// target row [1,k] for a batch of two images, as the README allows.
+    /// </summary>
+    [TestMethod]
+    public void ExportedGraph_OneTargetRowForTheBatch_ResidualNet()
+    {
+        var net = new RandomCnn(1, 7, [RandomCnn.Residual], 2, Bias: true, Seed: 8524);
+        string model = ExplainerHarness.Save(net.Build());
+        string exported = Path.Combine(Path.GetDirectoryName(model)!, "explain.onnx");
+        Cli.CliRun.Of("export", "--model", model, "--method", "clrp2", "--top-k", "2", "--out", exported).AssertSuccess();
+        var x = new Tensor(net.Input(2), net.InputShape(2));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(exported);
+        var feeds = new[]
+        {
+            Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("x", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.Data, x.Shape)),
+            Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(Clrp.Onnx.Compiling.CompiledNames.Targets, new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(new long[] { -1, -2 }, [1, 2])),
+        };
+        using var results = session.Run(feeds);
+        float[] relevance = results.First(r => r.Name == Clrp.Onnx.Compiling.CompiledNames.Relevance).AsTensor<float>().ToArray();
+
+        using var managed = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Clrp2, Engine = ExplainerEngine.Managed });
+        Compare.Close(relevance, managed.Explain(x, Target.TopK(2)).Relevance.Data, 1e-5, "exported graph vs managed");
+    }
 }
