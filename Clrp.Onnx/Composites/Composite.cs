@@ -9,6 +9,26 @@ public enum LinearLayerKind
     Dense,
 }
 
+/// <summary>
+/// How relevance is shared between the two computed operands of a residual sum <c>y = a ± b</c>.
+/// </summary>
+public enum ResidualSharing
+{
+    /// <summary>
+    /// In proportion to each operand's signed contribution (Zennit's <c>Norm</c> on <c>Sum</c>): <c>R_a = a·R / stab(a ± b)</c>,
+    /// <c>R_b = (±b)·R / stab(a ± b)</c>. Exactly conservative, but where the operands nearly cancel (a BatchNorm'd branch
+    /// against its shortcut) the shares are large and of opposite signs. The paper's behaviour.
+    /// </summary>
+    Norm,
+
+    /// <summary>
+    /// z⁺ on the sum as a linear layer with unit weights, like every other layer of the paper's composite:
+    /// <c>R_a = a⁺·R / stab(a⁺ + (±b)⁺)</c>, <c>R_b = (±b)⁺·R / stab(a⁺ + (±b)⁺)</c>. Shares are non-negative fractions of R,
+    /// so no cancelling pair is created; relevance is dropped where both operands are ≤ 0 (as z⁺ drops it on a linear layer).
+    /// </summary>
+    ZPlus,
+}
+
 /// <summary>Where a linear layer sits: its kind and whether it is the first linear layer reached from the graph input.</summary>
 public readonly record struct LayerRole(LinearLayerKind Kind, bool IsFirst);
 
@@ -33,6 +53,16 @@ public sealed class Composite
 
     /// <summary>The rule of parameter-free maps that share relevance in proportion: average pools, reductions, linear resizing, residual sums.</summary>
     public NormRule Norm { get; init; } = new();
+
+    /// <summary>How residual sums share relevance between their operands (default <see cref="ResidualSharing.Norm"/>).</summary>
+    public ResidualSharing Residual { get; init; } = ResidualSharing.Norm;
+
+    /// <summary>
+    /// Whether a convolution whose kernel is smaller than its stride (ResNet's 1×1 stride-2 shortcuts) shares each output's
+    /// relevance equally over its stride cell after its rule, instead of leaving it on the stride lattice:
+    /// <c>R′_in[c, p] = Σ_{q ∈ cell(p)} R_in[c, q] / |cell(p)|</c>. Linear and conservative; see the README's ResNet section.
+    /// </summary>
+    public bool SpreadStrideCells { get; init; }
 
     /// <summary>The rule for a layer in <paramref name="role"/>.</summary>
     public LinearRule RuleFor(LayerRole role) => _select(role);

@@ -18,6 +18,7 @@ namespace Clrp.Cli.Evaluation;
 /// <param name="Limit">--limit: only the first N scenes.</param>
 /// <param name="Batch">--batch: scenes per explanation call.</param>
 /// <param name="OutPath">--out, the resumable results file, or null.</param>
+/// <param name="MapsDir">--maps, the folder of the scored maps as .npy (<see cref="MapFolder"/>), or null.</param>
 /// <param name="Device">--device.</param>
 internal sealed record EvalSettings(
     string ModelPath,
@@ -29,6 +30,7 @@ internal sealed record EvalSettings(
     int? Limit,
     int Batch,
     string? OutPath,
+    string? MapsDir,
     Device Device)
 {
     /// <summary>Loads the explainer of <paramref name="method"/> with its composite and the bounds.</summary>
