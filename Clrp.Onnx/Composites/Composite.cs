@@ -34,7 +34,8 @@ public readonly record struct LayerRole(LinearLayerKind Kind, bool IsFirst);
 
 /// <summary>
 /// Which rule each linear layer gets (Zennit's composites). Non-linear operators follow fixed conventions
-/// in every composite: Norm on average pools and residual Adds, winner-take-all on MaxPool, pass on activations.
+/// in every composite: Norm on average pools and (unless <see cref="Residual"/> says otherwise) residual Adds,
+/// winner-take-all on MaxPool, pass on activations.
 /// </summary>
 public sealed class Composite
 {
@@ -56,13 +57,6 @@ public sealed class Composite
 
     /// <summary>How residual sums share relevance between their operands (default <see cref="ResidualSharing.Norm"/>).</summary>
     public ResidualSharing Residual { get; init; } = ResidualSharing.Norm;
-
-    /// <summary>
-    /// Whether a convolution whose kernel is smaller than its stride (ResNet's 1×1 stride-2 shortcuts) shares each output's
-    /// relevance equally over its stride cell after its rule, instead of leaving it on the stride lattice:
-    /// <c>R′_in[c, p] = Σ_{q ∈ cell(p)} R_in[c, q] / |cell(p)|</c>. Linear and conservative; see the README's ResNet section.
-    /// </summary>
-    public bool SpreadStrideCells { get; init; }
 
     /// <summary>The rule for a layer in <paramref name="role"/>.</summary>
     public LinearRule RuleFor(LayerRole role) => _select(role);

@@ -8,7 +8,6 @@ namespace Clrp.Onnx.Composites;
 /// composite           first           other Conv   dense
 /// paper               z^B             z⁺           z⁺ (logit layer included)
 /// paper-zplus-sums    as paper; residual sums share relevance by z⁺ (positive parts) instead of Norm
-/// paper-cells         as paper; convolutions with kernel &lt; stride share relevance over their stride cells
 /// epsilon             ε               ε            ε
 /// epsilon-plus        z⁺ if Conv      z⁺           ε
 /// epsilon-gamma-box   z^B             γ            ε
@@ -19,7 +18,7 @@ namespace Clrp.Onnx.Composites;
 public static class Composites
 {
     /// <summary>All preset names, as the CLI's --rules accepts them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["paper", "paper-zplus-sums", "paper-cells", "epsilon", "epsilon-plus", "epsilon-gamma-box", "epsilon-plus-flat", "alpha2-beta1"];
+    public static IReadOnlyList<string> Names { get; } = ["paper", "paper-zplus-sums", "epsilon", "epsilon-plus", "epsilon-gamma-box", "epsilon-plus-flat", "alpha2-beta1"];
 
     /// <summary>The rules of Gu et al. (2018) and the authors' code: z^B on the first layer, z⁺ everywhere else. Default for CLRP.</summary>
     /// <param name="bounds">Box bounds of the first layer's input; null = the input's own per-channel range.</param>
@@ -42,20 +41,6 @@ public static class Composites
         var box = new ZBoxRule(bounds);
         var plus = new ZPlusRule();
         return new Composite("paper-zplus-sums", role => role.IsFirst ? box : plus) { Residual = ResidualSharing.ZPlus };
-    }
-
-    /// <summary>
-    /// The paper's rules with the stride-cell reading of subsampling convolutions (<see cref="Composite.SpreadStrideCells"/>):
-    /// a 1×1 stride-2 convolution's relevance is shared over each output's 2×2 cell instead of landing on every second
-    /// row and column. Identical to <see cref="Paper"/> on models without such convolutions; on ResNets it removes the
-    /// stride lattice that makes CLRP's maximum land on the wrong object (README, "CLRP on ResNets").
-    /// </summary>
-    /// <param name="bounds">Box bounds of the first layer's input; null = the input's own per-channel range.</param>
-    public static Composite PaperCells(BoxBounds? bounds = null)
-    {
-        var box = new ZBoxRule(bounds);
-        var plus = new ZPlusRule();
-        return new Composite("paper-cells", role => role.IsFirst ? box : plus) { SpreadStrideCells = true };
     }
 
     /// <summary>LRP-ε on every linear layer.</summary>
@@ -104,7 +89,6 @@ public static class Composites
     {
         "paper" => Paper(bounds),
         "paper-zplus-sums" => PaperZPlusSums(bounds),
-        "paper-cells" => PaperCells(bounds),
         "epsilon" => Epsilon(epsilon),
         "epsilon-plus" => EpsilonPlus(epsilon),
         "epsilon-gamma-box" => EpsilonGammaBox(bounds, gamma, epsilon),

@@ -19,7 +19,6 @@ internal static class PlanContexts
         Mode = method.IsGradient() ? PropagationMode.Gradient : PropagationMode.Relevance,
         Rules = plan.Rules,
         Norm = composite.Norm,
-        SpreadStrideCells = composite.SpreadStrideCells,
         Residual = composite.Residual,
         DefaultBounds = bounds,
         BoundsSource = plan.FirstLinear?.Input(0),

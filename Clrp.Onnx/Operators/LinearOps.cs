@@ -32,7 +32,6 @@ internal sealed class ConvPropagator : ILinearPropagator, IDisposable
     private readonly int _kernelH;
     private readonly int _kernelW;
     private readonly ConcurrentDictionary<(int C, int H, int W), OrtConv2dKernel> _kernels = new();
-    private readonly ConcurrentDictionary<(int C, int H, int W), (SparseKernel Sum, SparseKernel Mean)?> _cells = new();
 
     public ConvPropagator(Node node, OnnxGraph graph)
     {
@@ -63,22 +62,8 @@ internal sealed class ConvPropagator : ILinearPropagator, IDisposable
         RelValue a = alg.Activation(_node.Input(0));
         (ILinearKernel kernel, _) = KernelFor(a.RowShape);
         RelValue relevance = alg.Reshape(outputRelevance[0]!, kernel.OutputShape);
-        RelValue result = LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan);
-        if (plan.Mode == PropagationMode.Relevance && plan.SpreadStrideCells && CellsFor(a.RowShape) is { } cells)
-        {
-            result = StrideCells.Spread(alg, cells, result);
-        }
-
-        return [result, null, null];
+        return [LinearPropagation.Backward(_node, InputName, kernel, _layer, a, relevance, alg, plan), null, null];
     }
-
-    /// <summary>The stride-cell tables when this convolution's kernel is smaller than its stride (<see cref="StrideCells"/>), else null.</summary>
-    internal (SparseKernel Sum, SparseKernel Mean)? CellsFor(int[] inputRow) =>
-        _cells.GetOrAdd((inputRow[0], inputRow[1], inputRow[2]), key =>
-        {
-            Window2d win = Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false);
-            return StrideCells.Applies(win) ? StrideCells.Kernels(key.C, win) : null;
-        });
 
     public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
     {

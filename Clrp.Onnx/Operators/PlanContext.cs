@@ -36,9 +36,6 @@ internal sealed class PlanContext
     /// <summary>How residual sums share relevance (<see cref="NormSumPropagator"/>).</summary>
     public Composites.ResidualSharing Residual { get; init; }
 
-    /// <summary>Whether convolutions with a kernel smaller than their stride share relevance over their stride cells (<see cref="StrideCells"/>).</summary>
-    public bool SpreadStrideCells { get; init; }
-
     /// <summary>Bounds for z^B rules that carry none themselves; null: each image's own range at <see cref="BoundsSource"/>.</summary>
     public BoxBounds? DefaultBounds { get; init; }
 

@@ -58,6 +58,13 @@ internal static class InfoCommand
         int unsupported = report.Nodes.Count(n => !n.Supported);
         o.WriteLine($"nodes:     {report.Nodes.Count}{(unsupported == 0 ? ", all supported" : $", {unsupported} unsupported")}");
         o.WriteLine($"ops:       {string.Join(", ", report.Nodes.GroupBy(n => n.Node.OpType).Select(g => $"{P(g.Key)} {g.Count()}"))}");
+        int normSums = report.Nodes.Count(n => n.Role.StartsWith("residual sum, norm", StringComparison.Ordinal));
+        if (normSums > 0)
+        {
+            // Measured on fashion-pair-resnet (README, "CLRP on ResNets"): CLRP1 nearer-own 0.63 under paper, 0.97 under paper-zplus-sums.
+            o.WriteLine($"note:      {normSums} residual sum(s) share relevance by Norm ({rules}); for CLRP on this model use --rules paper-zplus-sums (z+ on residual sums; see the README, \"CLRP on ResNets\").");
+        }
+
         o.WriteLine();
 
         var rows = report.Nodes.Select(n => (Name: P(n.Node.Name), Op: P(n.Node.OpType), Role: Printable.Of(n.Role, int.MaxValue))).ToList();
