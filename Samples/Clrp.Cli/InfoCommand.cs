@@ -9,7 +9,8 @@ namespace Clrp.Cli;
 /// <summary>
 /// <c>clrp info</c>: what the explainer makes of a model, without running it: file, opsets, input, the
 /// explained output and its logits, an op-type histogram and every node's role in the backward walk
-/// (its rule, "propagates", "constant", "after the explained output" or "unsupported: reason").
+/// (its rule, "residual sum, norm" or "residual sum, z+", "propagates", "constant", "after the explained output" or
+/// "unsupported: reason"), and a note when residual sums share relevance by Norm (CLRP on ResNets wants paper-zplus-sums).
 /// </summary>
 internal static class InfoCommand
 {
