@@ -83,7 +83,7 @@ public sealed class ResidualZPlusTests
                 {
                     float[] expected = NpyFile.Read(Path.Combine(folder, $"{name}-s{k}.npy")).Data;
                     double error = Compare.RelativeL2(e.HeatmapOf(k), expected);
-                    // Measured: 1e-7 to 1e-6 (paper's Norm sharing on the same scenes: up to 2 relative, ill-conditioned).
+                    // Measured: 1e-7 to 6e-6 on the first eight scenes (under paper's Norm sharing scene 1 differs by more than its maximum).
                     Assert.IsLessThan(1e-5, error, $"{engine} {name} scene {k}: relative L2 {error:E2} against the float64 reference");
                 }
             }
