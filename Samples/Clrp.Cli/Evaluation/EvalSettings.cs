@@ -34,7 +34,10 @@ internal sealed record EvalSettings(
     Device Device)
 {
     /// <summary>Loads the explainer of <paramref name="method"/> with its composite and the bounds.</summary>
-    public ClrpExplainer LoadExplainer(EvalMethod method, Action<string> log) => ClrpExplainer.Load(ModelPath, new ExplainerOptions
+    /// <param name="method">The method.</param>
+    /// <param name="log">Library notes.</param>
+    /// <param name="modelPath">Another model file to explain with the same settings (a randomised copy), or null for --model.</param>
+    public ClrpExplainer LoadExplainer(EvalMethod method, Action<string> log, string? modelPath = null) => ClrpExplainer.Load(modelPath ?? ModelPath, new ExplainerOptions
     {
         Method = method.Method,
         Rules = method.Method.IsGradient() ? null : Composites.ByName(method.RulesUnder(Rules), Bounds),
