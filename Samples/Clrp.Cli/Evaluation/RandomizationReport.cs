@@ -13,7 +13,7 @@ namespace Clrp.Cli.Evaluation;
 internal static class RandomizationReport
 {
     private static readonly (string Column, string Title)[] Metrics =
-        [("spearman_abs", "Spearman ρ of |R|"), ("spearman_signed", "Spearman ρ of R"), ("ssim", "SSIM of |R|")];
+        [("spearman_abs", "Spearman ρ of abs(R)"), ("spearman_signed", "Spearman ρ of R"), ("ssim", "SSIM of abs(R)")];
 
     public static void Print(TextWriter o, EvalSettings settings, RandomizationSettings randomization, SceneSet set, IReadOnlyList<ParameterLayer> layers, IReadOnlyList<RandomizationStep> steps, ResultsFile results, TimeSpan elapsed)
     {
@@ -68,7 +68,7 @@ internal static class RandomizationReport
             {
                 Title = $"Cascading randomisation: {Path.GetFileName(settings.ModelPath)}, {set.Scenes.Count} scenes",
                 XLabel = "layers randomised, from the logits down",
-                YLabel = "Spearman ρ of |R| with the trained model's map",
+                YLabel = "Spearman ρ of abs(R), trained vs randomised",
             };
             using SKBitmap bitmap = LinePlot.Render(series, options);
             HeatmapRenderer.SavePng(OutputPaths.Prepare(plot), bitmap);
