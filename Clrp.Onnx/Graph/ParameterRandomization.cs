@@ -29,9 +29,14 @@ public static class ParameterRandomization
         ModelReport report = ClrpExplainer.Inspect(modelPath, options);
         ModelProto model = Read(modelPath);
         var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        // The report shows canonized nodes: a Conv with a BatchNorm folded in reads new weights. The file's own node (by
+        // name) says which initializers the layer has.
+        var fileInputs = model.Graph.Node.Where(n => n.Name.Length > 0).GroupBy(n => n.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.First().Input], StringComparer.Ordinal);
+        IReadOnlyList<string> InputsOf(Planning.NodeReport n) => fileInputs.GetValueOrDefault(n.Node.Name) ?? n.Node.Inputs;
         return [.. report.Nodes
-            .Where(n => n.Role.StartsWith("rule ", StringComparison.Ordinal) && initializers.Contains(n.Node.Input(1)))
-            .Select(n => new ParameterLayer(n.Node.Name, n.Node.OpType, [.. n.Node.Inputs.Skip(1).Where(initializers.Contains)]))];
+            .Where(n => n.Role.StartsWith("rule ", StringComparison.Ordinal) && InputsOf(n) is [_, var weight, ..] && initializers.Contains(weight))
+            .Select(n => new ParameterLayer(n.Node.Name, n.Node.OpType, [.. InputsOf(n).Skip(1).Where(initializers.Contains)]))];
     }
 
     /// <summary>The model with every initializer named in <paramref name="parameters"/> re-drawn from N(0, σ²), as ONNX bytes.</summary>

@@ -58,6 +58,16 @@ public sealed class RandomizationTests
     }
 
     [TestMethod]
+    public void Layers_ResNetWithBatchNormKept_TheFilesConvWeightsNotTheFoldedOnes()
+    {
+        IReadOnlyList<ParameterLayer> layers = ParameterRandomization.Layers(TestPaths.Model("fashion-pair-resnet.onnx"));
+
+        Assert.HasCount(10, layers, "9 Convs (BatchNorm folded by the explainer) and the Gemm");
+        Assert.AreEqual("Gemm", layers[^1].OpType);
+        Assert.IsTrue(layers.Take(9).All(l => l.Parameters.Count == 1), "the Convs have weights only (no bias; BatchNorm follows)");
+    }
+
+    [TestMethod]
     public void Randomize_NamedParameters_RedrawnWithTheirScaleAndTheRestKept()
     {
         IReadOnlyList<ParameterLayer> layers = ParameterRandomization.Layers(EvalPaths.PairVgg);
