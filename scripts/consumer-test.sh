@@ -87,6 +87,11 @@ dotnet "$out/ClrpConsumer.dll" explain "$model" "$image" "$work/maps" || fail "t
 step "dotnet tool install clrp --tool-path $work/tools"
 dotnet tool install clrp --tool-path "$work/tools" --add-source "$work/packages" --version "$version" || fail "dotnet tool install"
 clrp="$work/tools/clrp"
+# The packed tool carries ONNX Runtime's CPU build (Samples/Clrp.Cli/Clrp.Cli.csproj): a GPU build here would be 410 MiB.
+if [ -n "$(find "$work/tools/.store" -name '*onnxruntime_providers_cuda*' -print -quit)" ]; then
+  fail "the packed tool carries ONNX Runtime's CUDA provider (the CPU build was expected)"
+fi
+[ -n "$(find "$work/tools/.store" -path '*linux-x64*' -name 'libonnxruntime.so' -print -quit)" ] || fail "the packed tool has no linux-x64 libonnxruntime.so"
 cd "$work/data"  # any folder: the tool needs nothing from the repository
 "$clrp" info --model fashion-vgg.onnx | head -12 || fail "clrp info"
 "$clrp" explain --model fashion-vgg.onnx --input fashion-test-0000-ankle-boot.png --mean 0.2860 --std 0.3530 --method clrp2 \
