@@ -105,7 +105,6 @@ ARCHS = {
     "wide_resnet50_2": (lambda: tvm.wide_resnet50_2(weights=None), 64, 13),
     "alexnet": (lambda: alexnet_small(), 64, 11),
     "efficientnet_v2_s": (lambda: tvm.efficientnet_v2_s(weights=None), 64, 17),
-    "convnext_tiny": (lambda: tvm.convnext_tiny(weights=None), 64, 17),
 }
 
 SEED = 20180101

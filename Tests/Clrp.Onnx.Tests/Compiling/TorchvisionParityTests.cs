@@ -16,7 +16,14 @@ public sealed class TorchvisionParityTests
     public TestContext TestContext { get; set; } = null!;
 
     public static IEnumerable<object[]> Graphs() =>
-        Directory.GetFiles(TestPaths.Model("graphs"), "*.onnx").Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0], StringComparer.Ordinal);
+        Directory.GetFiles(TestPaths.Model("graphs"), "*.onnx").Where(f => !ExplainedOnly.Any(Path.GetFileName(f).StartsWith))
+            .Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0], StringComparer.Ordinal);
+
+    /// <summary>
+    /// Large graphs of issue 11 (21–69 M weights) that TorchvisionGraphTests explains end to end but that would cost CI minutes
+    /// here for every method × composite; their operators are all covered by the smaller graphs.
+    /// </summary>
+    private static readonly string[] ExplainedOnly = ["wide_resnet50_2", "resnext50_32x4d", "efficientnet_v2_s"];
 
     [TestMethod]
     [TestCategory("slow")]
