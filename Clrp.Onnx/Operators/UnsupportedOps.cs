@@ -30,7 +30,6 @@ internal static class UnsupportedOps
         ["Attention"] = ("attention multiplies two activations (not supported yet)", "Gemm/MatMul with constant weights"),
         ["LpPool"] = ("Lp pooling has no LRP convention here yet", "AveragePool or MaxPool"),
         ["GlobalLpPool"] = ("Lp pooling has no LRP convention here yet", "GlobalAveragePool or GlobalMaxPool"),
-        ["Tile"] = ("Tile is not supported yet", "Expand (summed back over copies)"),
     };
 
     /// <summary>ONNX Runtime's fused ops (written when a model is saved after graph optimisation) and the ops they fuse.</summary>
