@@ -50,8 +50,6 @@ public sealed class TorchvisionGraphTests
         ["resnext50_32x4d-folded.onnx"] = "cec7e76a51e0d444dad8c8e25ea64e5cf2d4448c48afcec55af572a16fd2496d",
         ["wide_resnet50_2-bn.onnx"] = "86bfca6f4931c3cc6ea1a0651c708b7cec2a06db64bbd818c68f1063e4bb0f8c",
         ["wide_resnet50_2-folded.onnx"] = "f01c09adaaf7024435f8f3240382e59a31ea22502f168c13883249a563074ef4",
-        ["efficientnet_v2_s-bn.onnx"] = "cc2336139a7faff1d476d9f96d229dc2c8a063035e986af59ca3df422ee3a007",
-        ["efficientnet_v2_s-folded.onnx"] = "d67ce0cee5ade48ad7dcbbab6e53df4c2d79c131256e571d6cadadd309d2085f",
         ["alexnet.onnx"] = "ca8b91ae55f2e7a8d90db5e3fe829ca4e753d7c9e54296c372b345f6be305b17",
     };
 
@@ -84,12 +82,11 @@ public sealed class TorchvisionGraphTests
     [DataRow("alexnet")]
     public void Modern_architecture_explains_end_to_end(string arch) => Check(arch);
 
-    /// <summary>ResNeXt-50, Wide ResNet-50 and EfficientNetV2-S: 25 M, 69 M and 21 M weights filled.</summary>
+    /// <summary>ResNeXt-50 and Wide ResNet-50: 25 M and 69 M weights filled (Wide ResNet about a minute on 2 cores).</summary>
     [TestMethod]
     [TestCategory("slow")]
     [DataRow("resnext50_32x4d")]
     [DataRow("wide_resnet50_2")]
-    [DataRow("efficientnet_v2_s")]
     public void Modern_large_architecture_explains_end_to_end(string arch) => Check(arch);
 
     [TestMethod]
@@ -139,7 +136,7 @@ public sealed class TorchvisionGraphTests
         ["inception_v3"] = "conserves", ["vgg16_bn"] = "conserves", ["squeezenet1_1"] = "dead logits",
         ["mobilenet_v2"] = "bias units", ["mobilenet_v3_small"] = "signed activations", ["efficientnet_b0"] = "signed activations",
         ["shufflenet_v2_x0_5"] = "depthwise signed", ["regnet_x_400mf"] = "conserves", ["regnet_y_400mf"] = "conserves", ["mnasnet0_5"] = "signed activations",
-        ["alexnet"] = "conserves", ["efficientnet_v2_s"] = "signed activations", ["resnext50_32x4d"] = "conserves", ["wide_resnet50_2"] = "conserves",
+        ["alexnet"] = "conserves", ["resnext50_32x4d"] = "conserves", ["wide_resnet50_2"] = "conserves",
     };
 
     private void Check(string arch)
