@@ -93,6 +93,13 @@ public sealed class ClrpExplainOptions
     public bool? FallbackToCpu { get; set; }
 
     /// <summary>
+    /// Which engine explains: <see cref="ExplainerEngine.Auto"/> (the default) compiles the explanation into one ONNX Runtime
+    /// graph and falls back to the managed walk where a model cannot be compiled; <see cref="ExplainerEngine.Compiled"/>
+    /// throws instead of falling back; <see cref="ExplainerEngine.Managed"/> runs the managed walk (the reference).
+    /// </summary>
+    public ExplainerEngine Engine { get; set; } = ExplainerEngine.Auto;
+
+    /// <summary>
     /// Rows explained together when a cursor reads them (one forward pass and one backward walk per mini-batch).
     /// Default: 32. Results do not depend on it: when the z^B bounds come from the data, each row uses its own range.
     /// </summary>

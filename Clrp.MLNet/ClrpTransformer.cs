@@ -47,6 +47,12 @@ public sealed class ClrpTransformer : ITransformer, IDisposable
     /// <summary>ONNX Runtime's execution provider for the forward pass ("CPU" or "CUDA:id").</summary>
     public string ExecutionProvider => _explainer.ExecutionProvider;
 
+    /// <summary>
+    /// The engine that explains: "compiled" (one ONNX Runtime graph) or "managed" (the managed walk); "pending" while a model of
+    /// dynamic size has not been explained yet (its graph is compiled for the first image size it sees).
+    /// </summary>
+    public string Engine => _explainer.Engine;
+
     /// <summary>Always true: the explainer maps each row on its own (see <see cref="GetRowToRowMapper"/>).</summary>
     public bool IsRowToRowMapper => true;
 

@@ -79,6 +79,7 @@ internal static class ExplainerSetup
             Device = device,
             DualSeed = options.DualSeed,
             OutputName = options.OutputTensorName,
+            Engine = options.Engine,
             Log = log,
         };
     }

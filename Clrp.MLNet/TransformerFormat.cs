@@ -14,7 +14,8 @@ internal static class TransformerFormat
     // Version history (bump on any change to what is written; readers accept every version ≤ Current):
     // 1: first format — options, dimensions, model bytes + SHA-256.
     // 2: + ClassNames and AddModelOutputColumn (after BatchSize).
-    private const int Current = 2;
+    // 3: + Engine (after AddModelOutputColumn); older files explain with ExplainerEngine.Auto.
+    private const int Current = 3;
     private static readonly byte[] Magic = "CLRPMLNT"u8.ToArray();
 
     public static void Write(Stream stream, ExplanationLayout layout, byte[] model)
@@ -52,6 +53,7 @@ internal static class TransformerFormat
         }
 
         w.Write(o.AddModelOutputColumn);
+        w.Write((int)o.Engine);
         w.Write(layout.InputDims.Length);
         foreach (int d in layout.InputDims)
         {
@@ -118,6 +120,15 @@ internal static class TransformerFormat
                 int names = r.ReadInt32();
                 o.ClassNames = names < 0 ? null : Enumerable.Range(0, names).Select(_ => r.ReadString()).ToArray();
                 o.AddModelOutputColumn = r.ReadBoolean();
+            }
+
+            if (version >= 3)
+            {
+                o.Engine = (ExplainerEngine)r.ReadInt32();
+                if (!Enum.IsDefined(o.Engine))
+                {
+                    throw new ModelLoadException($"saved ClrpTransformer names an unknown explainer engine ({(int)o.Engine}).");
+                }
             }
 
             int[] dims = new int[r.ReadInt32()];

@@ -127,7 +127,9 @@ internal static class ExplainerCompiler
         graph.Node.AddRange(emitter.Nodes);
         graph.Initializer.AddRange(emitter.Initializers);
         graph.Input.Add(ImageInput(plan, source, request.ImageShape));
-        graph.Input.Add(Tensor(CompiledNames.Targets, 7, ["N", k]));
+        // Its own row symbol: [1,k] (one row for every image) is accepted, and ONNX Runtime must not take the rows for N (its memory
+        // planner takes equal symbolic shapes for equal sizes and reused a [1,k]-derived buffer for an [N,k] value).
+        graph.Input.Add(Tensor(CompiledNames.Targets, 7, ["targets_rows", k]));
         foreach ((string name, _, int type, long[] dims) in outputs)
         {
             graph.Output.Add(Tensor(name, type, ["N", .. dims.Cast<object>()]));

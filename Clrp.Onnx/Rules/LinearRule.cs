@@ -26,7 +26,7 @@ public abstract class LinearRule
 /// </summary>
 public sealed class EpsilonRule(float epsilon = 1e-6f) : LinearRule
 {
-    public float Epsilon { get; } = epsilon >= 0 ? epsilon : throw new InvalidOptionsException($"ε must be ≥ 0, got {epsilon}.");
+    public float Epsilon { get; } = float.IsFinite(epsilon) && epsilon >= 0 ? epsilon : throw new InvalidOptionsException($"ε must be finite and ≥ 0, got {epsilon}.");
 
     public override string Name => "epsilon";
 
@@ -86,7 +86,7 @@ public sealed class AlphaBetaRule : LinearRule
 /// </summary>
 public sealed class GammaRule(float gamma = 0.25f, float stabilizer = LinearRule.DefaultStabilizer) : LinearRule
 {
-    public float Gamma { get; } = gamma >= 0 ? gamma : throw new InvalidOptionsException($"γ must be ≥ 0, got {gamma}.");
+    public float Gamma { get; } = float.IsFinite(gamma) && gamma >= 0 ? gamma : throw new InvalidOptionsException($"γ must be finite and ≥ 0, got {gamma}.");
 
     public override string Name => "gamma";
 

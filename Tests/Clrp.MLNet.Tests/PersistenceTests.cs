@@ -189,6 +189,28 @@ public sealed class PersistenceTests
         }
     }
 
+    [TestMethod]
+    public void ClrpModelSaveLoad_EngineChoice_KeptAndHonoured()
+    {
+        var ml = new MLContext(seed: 0);
+        IDataView data = ml.Data.LoadFromEnumerable(Fashion.Rows());
+        using var managed = ml.Transforms.ExplainClrp(Fashion.Options(o => o.Engine = ExplainerEngine.Managed)).Fit(data);
+        using var auto = ml.Transforms.ExplainClrp(Fashion.Options()).Fit(data);
+        float[] Relevance(MLContext c, ITransformer t) => c.Data.CreateEnumerable<FashionExplained>(t.Transform(c.Data.LoadFromEnumerable(Fashion.Rows())), reuseRowObject: false).First().Relevance;
+        float[] byManaged = Relevance(ml, managed), byCompiled = Relevance(ml, auto);
+        Assert.AreEqual("managed", managed.Engine);
+        Assert.AreEqual("compiled", auto.Engine, "fashion-vgg compiles: Auto runs the compiled graph");
+        Assertions.RelativeL2Below(byManaged, byCompiled, 1e-5, "the two engines in ML.NET");
+
+        using var stream = new MemoryStream();
+        managed.Save(stream);
+        stream.Position = 0;
+        using ClrpTransformer loaded = ClrpTransformer.Load(new MLContext(seed: 1), stream);
+        Assert.AreEqual(ExplainerEngine.Managed, loaded.Options.Engine);
+        CollectionAssert.AreEqual(byManaged, Relevance(ml, loaded), "the reloaded transformer still walks with the managed engine");
+        Assert.AreEqual("managed", loaded.Engine);
+    }
+
     /// <summary>
     /// With a GPU, the explainer runs on CUDA; without one (no /dev/nvidia0, as on CI) fallback off must be a
     /// DeviceUnavailableException — a test that accepted either outcome could not fail.

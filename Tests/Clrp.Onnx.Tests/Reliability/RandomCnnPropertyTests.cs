@@ -10,9 +10,9 @@ namespace Clrp.Onnx.Tests.Reliability;
 /// Properties over random small CNNs (CsCheck; <see cref="RandomCnn"/>): whatever graph of the supported operators,
 /// (1) every method explains it without error and with finite maps; on bias-free nets (2) the paper rules conserve
 /// ΣR_in = |z_j|, (3) LRP-0 (seed |z_j|) equals sign(z_j)·Gradient⊙Input, and (4) a batch equals its images one at a time. A failure
-/// prints the graph (and CsCheck's seed to replay it). The properties run the managed engine, the reference: on the
-/// compiled engine the first one found a failure (<see cref="CompiledEngine_Clrp2TopTwoBatchOfTwo_ResidualNet"/>), reported
-/// to the engine's owner; "compiled = managed" joins here once it is fixed.
+/// prints the graph (and CsCheck's seed to replay it). The properties run the managed engine, the reference; (5) the compiled
+/// engine equals it on every graph (<see cref="AnyGraph_CompiledEqualsManaged"/>), whose first failure is kept as
+/// <see cref="CompiledEngine_Clrp2TopTwoBatchOfTwo_ResidualNet"/>.
 /// </summary>
 [TestClass]
 public sealed class RandomCnnPropertyTests
@@ -99,15 +99,37 @@ public sealed class RandomCnnPropertyTests
         }, iter: Graphs, threads: 1, print: n => n.ToString());
     }
 
+    [TestMethod]
+    public void AnyGraph_CompiledEqualsManaged()
+    {
+        RandomCnn.Generator(bias: true).Sample(net =>
+        {
+            string model = ExplainerHarness.Save(net.Build());
+            var x = new Tensor(net.Input(2), net.InputShape(2));
+            Explanation? lrp = null;
+            foreach (ExplainMethod method in new[] { ExplainMethod.Lrp, ExplainMethod.Clrp1, ExplainMethod.Clrp2, ExplainMethod.Sglrp, ExplainMethod.Gradient })
+            {
+                ExplainerOptions Options(ExplainerEngine engine) => new() { Method = method, Rules = Composites.Composites.ByName("epsilon-plus"), Engine = engine };
+                using var compiled = ClrpExplainer.Load(model, Options(ExplainerEngine.Compiled));
+                using var managed = ClrpExplainer.Load(model, Options(ExplainerEngine.Managed));
+                Explanation reference = managed.Explain(x, Target.TopK(2));
+                lrp = method == ExplainMethod.Lrp ? reference : lrp;
+                Compiling.ParityHarness.Check(
+                    reference, compiled.Explain(x, Target.TopK(2)), $"{net}: {method}", lrp: lrp,
+                    alternative: () => managed.Explain(Compiling.ParityHarness.Perturbed(x), Target.TopK(2)));
+            }
+        }, iter: Graphs / 6, threads: 1, print: n => n.ToString());
+    }
+
     /// <summary>
     /// Found by <see cref="AnyGraph_EveryMethod_FiniteMapsOfTheInputShape"/> on the default (compiled) engine, CsCheck seed
     /// 63AW5NCVDIZ1: CLRP2, paper rules, a batch of 2, top-2, on a residual net with biases — ONNX Runtime stops at the
     /// compiled graph's node 'clrp/add_node/115' ("Shape mismatch attempting to re-use buffer. {1,2} != {2,2}": a batch
-    /// axis fixed at 1 somewhere in the emitted graph). The managed engine explains it. Compiling/ is being restructured
-    /// by its owner, who has the report; remove the Ignore when it passes.
+    /// axis fixed at 1 somewhere in the emitted graph). Cause: the engine bound a top-k target row shared by the batch as
+    /// [1,k] to the graph's [N,k] input, and ONNX Runtime's memory planner, which takes equal symbolic shapes for equal
+    /// sizes, reused a buffer of one for the other. The engine now binds one row per image.
     /// </summary>
     [TestMethod]
-    [Ignore("compiled-engine bug reported to the lead (issue 12 report): batch axis fixed at 1 in an emitted Add for CLRP2 top-2")]
     public void CompiledEngine_Clrp2TopTwoBatchOfTwo_ResidualNet()
     {
         var net = new RandomCnn(1, 7, [RandomCnn.Residual], 2, Bias: true, Seed: 8524);
@@ -119,5 +141,29 @@ public sealed class RandomCnnPropertyTests
         Explanation c = compiled.Explain(x, Target.TopK(2)), m = managed.Explain(x, Target.TopK(2));
 
         Compare.Close(c.Relevance.Data, m.Relevance.Data, 1e-5, "compiled vs managed");
+    }
+    /// <summary>
+    /// The same graph exported (<c>clrp export</c>) and run by a plain ONNX Runtime session, as a user of the file would: one
+    /// target row [1,k] for a batch of two images, as the README allows.
+    /// </summary>
+    [TestMethod]
+    public void ExportedGraph_OneTargetRowForTheBatch_ResidualNet()
+    {
+        var net = new RandomCnn(1, 7, [RandomCnn.Residual], 2, Bias: true, Seed: 8524);
+        string model = ExplainerHarness.Save(net.Build());
+        string exported = Path.Combine(Path.GetDirectoryName(model)!, "explain.onnx");
+        Cli.CliRun.Of("export", "--model", model, "--method", "clrp2", "--top-k", "2", "--out", exported).AssertSuccess();
+        var x = new Tensor(net.Input(2), net.InputShape(2));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(exported);
+        var feeds = new[]
+        {
+            Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("x", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.Data, x.Shape)),
+            Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(Clrp.Onnx.Compiling.CompiledNames.Targets, new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(new long[] { -1, -2 }, [1, 2])),
+        };
+        using var results = session.Run(feeds);
+        float[] relevance = results.First(r => r.Name == Clrp.Onnx.Compiling.CompiledNames.Relevance).AsTensor<float>().ToArray();
+
+        using var managed = ClrpExplainer.Load(model, new ExplainerOptions { Method = ExplainMethod.Clrp2, Engine = ExplainerEngine.Managed });
+        Compare.Close(relevance, managed.Explain(x, Target.TopK(2)).Relevance.Data, 1e-5, "exported graph vs managed");
     }
 }

@@ -152,6 +152,16 @@ public sealed class LinearRuleTests
     }
 
     [TestMethod]
+    [DataRow(-1e-6f)]
+    [DataRow(float.NaN)]
+    [DataRow(float.PositiveInfinity)]
+    public void Constructor_EpsilonOrGammaNegativeOrNotFinite_Refused(float value)
+    {
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOptionsException>(() => new EpsilonRule(value)).Message, "ε must be finite and ≥ 0");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOptionsException>(() => new GammaRule(value)).Message, "γ must be finite and ≥ 0");
+    }
+
+    [TestMethod]
     [DataRow("zplus")]
     [DataRow("zbox")]
     public void Propagate_BiasFreeNonNegativeInputs_ConservesRelevance(string ruleName)
