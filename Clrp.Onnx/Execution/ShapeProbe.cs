@@ -58,11 +58,13 @@ internal static class ShapeProbe
             return r;
         }
 
-        string[] asked = values.Select(Root).Distinct(StringComparer.Ordinal).ToArray();
-        Dictionary<string, int[]> shapes = Infer(graph, input, imageShape, asked) ?? Measure(graph, input, imageShape, asked);
+        string[] asked = values.Select(Root).Where(v => v != input.Name).Distinct(StringComparer.Ordinal).ToArray();
+        Dictionary<string, int[]> probed = Infer(graph, input, imageShape, asked) ?? Measure(graph, input, imageShape, asked);
+        // Exactly what was asked (and the input, as a run gives it): roots asked only on behalf of others are left out.
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal) { [input.Name] = probed[input.Name] };
         foreach (string v in values)
         {
-            if (!shapes.ContainsKey(v) && shapes.TryGetValue(Root(v), out int[]? shape))
+            if (probed.TryGetValue(Root(v), out int[]? shape))
             {
                 shapes[v] = shape;
             }
