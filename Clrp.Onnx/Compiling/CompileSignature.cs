@@ -17,7 +17,7 @@ internal static class CompileSignature
     public static string Of(ExplanationPlan plan, ExplainMethod method, DualSeed dualSeed, Composite composite, BoxBounds? bounds)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"method={method.ToName()};dual={dualSeed};output={plan.Logits};norm={composite.Norm.Stabilizer:R};bounds={Describe(bounds)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"method={method.ToName()};dual={dualSeed};output={plan.Logits};norm={composite.Norm.Stabilizer:R};residual={composite.Residual};bounds={Describe(bounds)}\n");
         if (!method.IsGradient())
         {
             foreach ((string node, LinearRule rule) in plan.Rules.OrderBy(r => r.Key, StringComparer.Ordinal))

@@ -7,6 +7,7 @@ namespace Clrp.Onnx.Composites;
 /// <code>
 /// composite           first           other Conv   dense
 /// paper               z^B             z⁺           z⁺ (logit layer included)
+/// paper-zplus-sums    as paper; residual sums share relevance by z⁺ (positive parts) instead of Norm
 /// epsilon             ε               ε            ε
 /// epsilon-plus        z⁺ if Conv      z⁺           ε
 /// epsilon-gamma-box   z^B             γ            ε
@@ -17,7 +18,7 @@ namespace Clrp.Onnx.Composites;
 public static class Composites
 {
     /// <summary>All preset names, as the CLI's --rules accepts them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["paper", "epsilon", "epsilon-plus", "epsilon-gamma-box", "epsilon-plus-flat", "alpha2-beta1"];
+    public static IReadOnlyList<string> Names { get; } = ["paper", "paper-zplus-sums", "epsilon", "epsilon-plus", "epsilon-gamma-box", "epsilon-plus-flat", "alpha2-beta1"];
 
     /// <summary>The rules of Gu et al. (2018) and the authors' code: z^B on the first layer, z⁺ everywhere else. Default for CLRP.</summary>
     /// <param name="bounds">Box bounds of the first layer's input; null = the input's own per-channel range.</param>
@@ -26,6 +27,20 @@ public static class Composites
         var box = new ZBoxRule(bounds);
         var plus = new ZPlusRule();
         return new Composite("paper", role => role.IsFirst ? box : plus);
+    }
+
+    /// <summary>
+    /// The paper's rules with z⁺ on residual sums too (<see cref="ResidualSharing.ZPlus"/>): the paper puts z⁺ on every
+    /// layer but the first, and a residual sum is a linear layer with unit weights. Identical to <see cref="Paper"/> on
+    /// models without residual sums; on ResNets it keeps CLRP on the explained object (README, "CLRP on ResNets").
+    /// The default for models with residual sums.
+    /// </summary>
+    /// <param name="bounds">Box bounds of the first layer's input; null = the input's own per-channel range.</param>
+    public static Composite PaperZPlusSums(BoxBounds? bounds = null)
+    {
+        var box = new ZBoxRule(bounds);
+        var plus = new ZPlusRule();
+        return new Composite("paper-zplus-sums", role => role.IsFirst ? box : plus) { Residual = ResidualSharing.ZPlus };
     }
 
     /// <summary>LRP-ε on every linear layer.</summary>
@@ -73,6 +88,7 @@ public static class Composites
     public static Composite ByName(string name, BoxBounds? bounds = null, float epsilon = 1e-6f, float gamma = 0.25f) => name switch
     {
         "paper" => Paper(bounds),
+        "paper-zplus-sums" => PaperZPlusSums(bounds),
         "epsilon" => Epsilon(epsilon),
         "epsilon-plus" => EpsilonPlus(epsilon),
         "epsilon-gamma-box" => EpsilonGammaBox(bounds, gamma, epsilon),

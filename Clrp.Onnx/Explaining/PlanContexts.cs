@@ -19,6 +19,7 @@ internal static class PlanContexts
         Mode = method.IsGradient() ? PropagationMode.Gradient : PropagationMode.Relevance,
         Rules = plan.Rules,
         Norm = composite.Norm,
+        Residual = composite.Residual,
         DefaultBounds = bounds,
         BoundsSource = plan.FirstLinear?.Input(0),
         NegatedLayer = method == ExplainMethod.Clrp2 ? plan.LogitLayer?.Name : null,

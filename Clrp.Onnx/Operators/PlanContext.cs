@@ -33,6 +33,9 @@ internal sealed class PlanContext
     /// <summary>The rule of average pools, reductions, linear resizing and residual sums.</summary>
     public NormRule Norm { get; init; } = new();
 
+    /// <summary>How residual sums share relevance (<see cref="NormSumPropagator"/>).</summary>
+    public Composites.ResidualSharing Residual { get; init; }
+
     /// <summary>Bounds for z^B rules that carry none themselves; null: each image's own range at <see cref="BoundsSource"/>.</summary>
     public BoxBounds? DefaultBounds { get; init; }
 

@@ -1,12 +1,14 @@
 using Clrp.Onnx.Graph;
 using Clrp.Onnx.Algebra;
+using Clrp.Onnx.Composites;
 
 namespace Clrp.Onnx.Operators;
 
 /// <summary>
 /// Add or Sub of two activations a ± b (residual connections), broadcast-aware. Relevance ("Norm", the composite's Norm stabiliser, 1e-6 by default):
 /// <c>R_a = Σ_j a·R_j / stab(a ± b)</c> and <c>R_b = Σ_j (±b)·R_j / stab(a ± b)</c>, summed over the output elements j each
-/// operand element reaches (broadcast axes); so R_a + R_b = R up to the stabiliser. Gradient: <c>g_a = Σ g</c>,
+/// operand element reaches (broadcast axes); so R_a + R_b = R up to the stabiliser. Under <see cref="ResidualSharing.ZPlus"/>
+/// the positive parts replace the operands: <c>R_a = Σ_j a⁺·R_j / stab(a⁺ + (±b)⁺)</c>, likewise b. Gradient: <c>g_a = Σ g</c>,
 /// <c>g_b = ±Σ g</c>.
 /// </summary>
 internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
@@ -34,7 +36,17 @@ internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
 
         // s = R / stab(a ± b); R_a = Σ a·s, R_b = Σ (±b)·s over the elements each operand reaches.
         RelValue signedB = subtract ? alg.Unary(UnaryOp.Negate, b) : b;
-        RelValue s = alg.DivideStabilized(r, alg.Binary(BinaryOp.Add, a, signedB), plan.Norm.Stabilizer);
+        int knownSign = 0;
+        if (plan.Residual == ResidualSharing.ZPlus)
+        {
+            // Measured on fashion-pair-resnet (README, "CLRP on ResNets"): the signed shares of Norm reach ±10× the relevance
+            // they split where a branch and its shortcut cancel, and CLRP's difference turns them into its maximum.
+            a = alg.Unary(UnaryOp.Relu, a);
+            signedB = alg.Unary(UnaryOp.Relu, signedB);
+            knownSign = 1;
+        }
+
+        RelValue s = alg.DivideStabilized(r, alg.Binary(BinaryOp.Add, a, signedB), plan.Norm.Stabilizer, knownSign);
         return [alg.SumTo(alg.Binary(BinaryOp.Multiply, s, a), a.RowShape), alg.SumTo(alg.Binary(BinaryOp.Multiply, s, signedB), b.RowShape)];
     }
 }

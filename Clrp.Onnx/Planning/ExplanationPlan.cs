@@ -166,6 +166,7 @@ internal sealed class ExplanationPlan : IDisposable
             }
 
             string role = rules.TryGetValue(node.Name, out LinearRule? rule) ? $"rule {rule.Name}{(node == first ? " (first layer)" : string.Empty)}"
+                : propagators.GetValueOrDefault(node.Name) is NormSumPropagator ? $"residual sum, {(composite.Residual == ResidualSharing.ZPlus ? "z+" : "norm")}"
                 : propagators.ContainsKey(node.Name) ? "propagates"
                 : node.Outputs.All(o => !dynamic.Contains(o)) ? "constant (no relevance)"
                 : "after the explained output";

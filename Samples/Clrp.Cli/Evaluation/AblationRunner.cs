@@ -40,6 +40,7 @@ internal static class AblationRunner
         float[] fill = FillValues(settings.Scaling, settings.Scaling.IsDatasetMean ? set : SceneSetReader.Read(settings.DataDir));
         string parameters = string.Create(CultureInfo.InvariantCulture, $"steps {ablation.Steps} of 1% | seed {ablation.Seed} | fill {string.Join(';', fill.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))}");
         using ResultsFile results = ResultsFile.Open(settings.OutPath is null ? null : OutputPaths.Prepare(settings.OutPath), settings.Identity("ablation", parameters), Columns(ablation.Steps));
+        MapFolder? mapFolder = MapFolder.Open(settings.MapsDir);
         using var loop = new EvalLoop(settings, stderr);
         string logitsName = ClrpExplainer.Inspect(settings.ModelPath).Logits;
         using ValueRunner logits = ValueRunner.Open(settings.ModelPath, logitsName, settings.Device, m => CliErrors.Info(stderr, m));
@@ -52,6 +53,11 @@ internal static class AblationRunner
             Tensor z = RunInChunks(logits, perturbed);
             for (int s = 0; s < scenes.Count; s++)
             {
+                if (maps is not null)
+                {
+                    mapFolder?.Write(name, scenes[s], maps[s], set.Height, set.Width);
+                }
+
                 results.Append(Row(name, scenes[s], s, z, ablation.Steps));
             }
         });

@@ -11,10 +11,11 @@ internal static class EvalCommand
 {
     /// <summary>Builds <c>eval</c> with its subcommands, printing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static Command Create(TextWriter stdout, TextWriter stderr) =>
-        new("eval", "Evaluate explanation methods on two-object scenes: pointing game and class-discriminativeness, or pixel ablation (AOPC).")
+        new("eval", "Evaluate explanation methods on two-object scenes: pointing game and class-discriminativeness, pixel ablation (AOPC), or the model-parameter randomisation sanity check.")
         {
             PointingGameCommand(stdout, stderr),
             AblationCommand(stdout, stderr),
+            RandomizationCommand(stdout, stderr),
         };
 
     private static Command PointingGameCommand(TextWriter stdout, TextWriter stderr)
@@ -48,6 +49,26 @@ internal static class EvalCommand
 
             var ablation = new AblationSettings(stepCount, NumberListParser.ParseInt("--seed", p.GetValue(seed)!, 0), p.GetValue(plot));
             return AblationRunner.Run(settings, ablation, stdout, stderr);
+        });
+        return command;
+    }
+
+    private static Command RandomizationCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var shared = new EvalOptions();
+        var modes = new Option<string>("--modes") { Description = $"Comma-separated: {string.Join(", ", RandomizationStep.Modes)}.", DefaultValueFactory = _ => string.Join(',', RandomizationStep.Modes), HelpName = "M,M" };
+        var seed = new Option<string>("--seed") { Description = "Seed of the random parameters and of the random classes.", DefaultValueFactory = _ => "1", HelpName = "S" };
+        var plot = new Option<string>("--plot") { Description = "Write the cascading curves (Spearman ρ of |R| per method) as a PNG line plot.", HelpName = "curves.png" };
+        var command = new Command("randomization", "Sanity check of Adebayo et al. (2018): compare each method's map of class_a with its map after re-drawing the top layers' parameters (cascading), one layer's (independent), or for a random class (random logit); Spearman ρ of |R| and R, SSIM, with 95 % intervals. A method that passes changes its map. Rows go to --out (resumable); use --limit, each step explains every scene again.");
+        shared.AddTo(command);
+        command.Add(modes);
+        command.Add(seed);
+        command.Add(plot);
+        command.SetAction(p =>
+        {
+            EvalSettings settings = shared.Read(p);
+            var randomization = new RandomizationSettings(RandomizationStep.ParseModes(p.GetValue(modes)!), NumberListParser.ParseInt("--seed", p.GetValue(seed)!, 0), p.GetValue(plot));
+            return RandomizationRunner.Run(settings, randomization, stdout, stderr);
         });
         return command;
     }

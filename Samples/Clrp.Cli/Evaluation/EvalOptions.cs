@@ -23,12 +23,13 @@ internal sealed class EvalOptions
     private readonly Option<string> _limit = new("--limit") { Description = "Evaluate only the first N scenes.", HelpName = "N" };
     private readonly Option<string> _batch = new("--batch") { Description = "Scenes per explanation call (each scene gives two images, one per class).", DefaultValueFactory = _ => "16", HelpName = "B" };
     private readonly Option<string> _out = new("--out") { Description = "The results CSV, one row per (method, scene), written row by row; rerunning with the same file resumes after its finished rows.", HelpName = "results.csv" };
+    private readonly Option<string> _maps = new("--maps") { Description = "Also write every scored map as .npy: DIR/<method>/scene-<index>.npy, float32 [2,H,W] (class_a, class_b), for Quantus or numpy. Rows resumed from --out are not rewritten.", HelpName = "DIR" };
     private readonly Option<string> _device = new("--device") { Description = "cpu, cuda or cuda:ID (falls back to the CPU with a note).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda[:ID]" };
 
     /// <summary>Adds the shared options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { _model, _data, _methods, _rules, _mean, _std, _low, _high, _limit, _batch, _out, _device })
+        foreach (Option option in new Option[] { _model, _data, _methods, _rules, _mean, _std, _low, _high, _limit, _batch, _out, _maps, _device })
         {
             command.Add(option);
         }
@@ -65,6 +66,7 @@ internal sealed class EvalOptions
             p.GetValue(_limit) is { } limit ? NumberListParser.ParseInt("--limit", limit, 1) : null,
             NumberListParser.ParseInt("--batch", p.GetValue(_batch)!, 1),
             p.GetValue(_out),
+            p.GetValue(_maps),
             Device.Parse(p.GetValue(_device)!, fallbackToCpu: true));
     }
 

@@ -18,6 +18,7 @@ namespace Clrp.Cli.Evaluation;
 /// <param name="Limit">--limit: only the first N scenes.</param>
 /// <param name="Batch">--batch: scenes per explanation call.</param>
 /// <param name="OutPath">--out, the resumable results file, or null.</param>
+/// <param name="MapsDir">--maps, the folder of the scored maps as .npy (<see cref="MapFolder"/>), or null.</param>
 /// <param name="Device">--device.</param>
 internal sealed record EvalSettings(
     string ModelPath,
@@ -29,10 +30,14 @@ internal sealed record EvalSettings(
     int? Limit,
     int Batch,
     string? OutPath,
+    string? MapsDir,
     Device Device)
 {
     /// <summary>Loads the explainer of <paramref name="method"/> with its composite and the bounds.</summary>
-    public ClrpExplainer LoadExplainer(EvalMethod method, Action<string> log) => ClrpExplainer.Load(ModelPath, new ExplainerOptions
+    /// <param name="method">The method.</param>
+    /// <param name="log">Library notes.</param>
+    /// <param name="modelPath">Another model file to explain with the same settings (a randomised copy), or null for --model.</param>
+    public ClrpExplainer LoadExplainer(EvalMethod method, Action<string> log, string? modelPath = null) => ClrpExplainer.Load(modelPath ?? ModelPath, new ExplainerOptions
     {
         Method = method.Method,
         Rules = method.Method.IsGradient() ? null : Composites.ByName(method.RulesUnder(Rules), Bounds),

@@ -19,6 +19,7 @@ internal static class PointingGameRunner
         double tolerance = PointingGame.Tolerance(Math.Min(set.Width, set.Height));
         string identity = settings.Identity("pointing-game", "tolerance " + tolerance.ToString("R", CultureInfo.InvariantCulture));
         using ResultsFile results = ResultsFile.Open(settings.OutPath is null ? null : OutputPaths.Prepare(settings.OutPath), identity, Columns);
+        MapFolder? mapFolder = MapFolder.Open(settings.MapsDir);
         using var loop = new EvalLoop(settings, stderr);
         var byName = settings.Methods.ToDictionary(m => m.Name);
         TimeSpan elapsed = loop.Run(set, results, [.. byName.Keys], "pointing-game rows", (name, scenes) =>
@@ -27,6 +28,7 @@ internal static class PointingGameRunner
             float[][][] maps = SceneExplainer.Explain(loop.Explainer(method), method, set, scenes, settings.Scaling);
             for (int s = 0; s < scenes.Count; s++)
             {
+                mapFolder?.Write(name, scenes[s], maps[s], set.Height, set.Width);
                 results.Append(Row(name, scenes[s], maps[s], set.Width, tolerance));
             }
         });

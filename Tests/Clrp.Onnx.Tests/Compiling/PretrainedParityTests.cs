@@ -22,7 +22,7 @@ public sealed class PretrainedParityTests
         Assert.IsTrue(File.Exists(model), $"{model} missing: the NuGet package copies it at build time");
         float[] rgb = RandomData.Uniform(new Random(180), 3 * 224 * 224, 0, 255);
         (float[] data, int[] shape) = OrtOracle.RunOnce(File.ReadAllBytes(preprocess), rgb, [1, 3, 224, 224]);
-        foreach (string line in ParityHarness.AssertParityShared(model, new Tensor(data, shape), "ResNet18 featurizer", Composites.Composites.Names, ParityHarness.Methods))
+        foreach (string line in ParityHarness.AssertParityShared(model, new Tensor(data, shape), "ResNet18 featurizer", ParityHarness.GridComposites, ParityHarness.Methods))
         {
             TestContext.WriteLine(line);
         }

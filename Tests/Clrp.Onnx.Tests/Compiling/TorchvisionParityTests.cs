@@ -40,7 +40,7 @@ public sealed class TorchvisionParityTests
         {
             int[] image = Clrp.Onnx.Explaining.ClrpExplainer.Inspect(path).Input.Dimensions!.Skip(1).Select(d => checked((int)d!.Value)).ToArray();
             Tensor input = ParityHarness.RandomInput(file.Length, 1, image);
-            string[] composites = file.EndsWith("-bn.onnx", StringComparison.Ordinal) ? ["paper"] : [.. Composites.Composites.Names];
+            string[] composites = file.EndsWith("-bn.onnx", StringComparison.Ordinal) ? ["paper"] : [.. ParityHarness.GridComposites];
             foreach (string line in ParityHarness.AssertParityShared(path, input, file, composites, ParityHarness.Methods))
             {
                 TestContext.WriteLine(line);
