@@ -108,7 +108,7 @@ public sealed class OnnxGraph
         }
 
         throw new UnsupportedOperatorException(forNode.Name, forNode.OpType, forNode.Domain, forNode.Opset,
-            $"its {role} '{value}' must be a constant (initializer or Constant node), but it is computed from the input");
+            $"its {role} '{value}' must be a constant (initializer or Constant node), but it is computed from the input: from the input's values, or from input axes the model leaves open (shape arithmetic over fixed axes is folded; export with a fixed input size)");
     }
 
     /// <summary>

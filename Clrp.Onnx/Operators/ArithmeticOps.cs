@@ -19,6 +19,8 @@ internal static class ArithmeticOps
             // Opsets 1–6 broadcast only with the legacy `broadcast`/`axis` attributes: not verified.
             registry.Register(op, 7, 22, Create);
         }
+
+        registry.Register("Sum", 8, 22, (n, g) => n.Inputs.Count == 1 ? new ElementwisePassPropagator(n, null) : new SumPropagator(n, g));
     }
 
     private static IOperatorPropagator Create(Node node, OnnxGraph graph)

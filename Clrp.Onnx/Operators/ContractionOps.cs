@@ -29,7 +29,7 @@ internal static class ContractionOps
         if (left && right)
         {
             throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset,
-                "MatMul of two activations (attention-style products) has no LRP convention here yet; only a product with constant weights is a linear layer");
+                "MatMul of two activations (attention-style products) is outside ClrpMl's CNN scope (transformers need AttnLRP-style rules); only a product with constant weights is a linear layer");
         }
 
         return left ? new GemmPropagator(node, graph) : ContractionPropagator.ForLeftConstantMatMul(node, graph);
@@ -108,7 +108,7 @@ internal sealed class ContractionPropagator : ILinearPropagator
         bool first = DataFlow.IsActivation(graph, node.Input(0)), second = DataFlow.IsActivation(graph, node.Input(1));
         if (first == second)
         {
-            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "Einsum is supported with exactly one constant operand (a contraction of two activations is not a linear layer)");
+            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "Einsum is supported with exactly one constant operand (a contraction of two activations, as in attention, is not a linear layer and is outside ClrpMl's CNN scope)");
         }
 
         int activation = first ? 0 : 1;

@@ -53,6 +53,13 @@ internal static class ElementwiseOps
             return alg.Binary(BinaryOp.Subtract, S(alg, 1f), alg.Binary(BinaryOp.Multiply, t, t));
         }));
         registry.Register("Softplus", 1, 22, (n, _) => Pass(n, (alg, x) => alg.Unary(UnaryOp.Sigmoid, x)));
+        // Softsign x/(1+|x|) and Mish x·tanh(softplus x) (issue 11): pass, like every activation; f' for the gradient.
+        registry.Register("Softsign", 1, 22, (n, _) => Pass(n, (alg, x) =>
+        {
+            RelValue d = alg.Binary(BinaryOp.Add, S(alg, 1f), alg.Unary(UnaryOp.Abs, x));
+            return alg.Unary(UnaryOp.Reciprocal, alg.Binary(BinaryOp.Multiply, d, d));
+        }));
+        registry.Register("Mish", 18, 22, (n, _) => Pass(n, MishDerivative));
         registry.Register("Clip", 6, 22, CreateClip);
         registry.Register("Cast", 6, 22, CreateCast);
         registry.Register("PRelu", 7, 22, (n, g) => new PReluPropagator(n, g));
@@ -63,6 +70,19 @@ internal static class ElementwiseOps
     private static float Alpha(Node node, float defaultValue) => node.Attributes.GetFloat("alpha", defaultValue);
 
     private static RelValue S(IRelevanceAlgebra alg, float value) => ActivationOps.Scalar(alg, value);
+
+    /// <summary>
+    /// Mish′(x) = t + x·σ(x)·(1 − t²) with t = tanh(softplus x) = ((1+eˣ)² − 1)/((1+eˣ)² + 1) (no logarithm needed); for x &gt; 20,
+    /// where eˣ² overflows float32, t = 1 and Mish′ = 1 to float precision.
+    /// </summary>
+    private static RelValue MishDerivative(IRelevanceAlgebra alg, RelValue x)
+    {
+        RelValue onePlusE = alg.Binary(BinaryOp.Add, S(alg, 1f), alg.Unary(UnaryOp.Exp, alg.Where(alg.Binary(BinaryOp.Greater, x, S(alg, 20f)), S(alg, 20f), x)));
+        RelValue p = alg.Binary(BinaryOp.Multiply, onePlusE, onePlusE);
+        RelValue t = alg.Binary(BinaryOp.Divide, alg.Binary(BinaryOp.Subtract, p, S(alg, 1f)), alg.Binary(BinaryOp.Add, p, S(alg, 1f)));
+        RelValue slope = alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Multiply, x, alg.Unary(UnaryOp.Sigmoid, x)), alg.Binary(BinaryOp.Subtract, S(alg, 1f), alg.Binary(BinaryOp.Multiply, t, t)));
+        return alg.Where(alg.Binary(BinaryOp.Greater, x, S(alg, 20f)), S(alg, 1f), alg.Binary(BinaryOp.Add, t, slope));
+    }
 
     private static RelValue Positive(IRelevanceAlgebra alg, RelValue x) => alg.Binary(BinaryOp.Greater, x, S(alg, 0f));
 

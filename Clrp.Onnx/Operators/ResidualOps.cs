@@ -50,3 +50,47 @@ internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
         return [alg.SumTo(alg.Binary(BinaryOp.Multiply, s, a), a.RowShape), alg.SumTo(alg.Binary(BinaryOp.Multiply, s, signedB), b.RowShape)];
     }
 }
+
+/// <summary>
+/// Sum of n activations (issue 11; an n-ary residual): proportional, as <see cref="NormSumPropagator"/> for two,
+/// <c>R_k = Σ_j x_k·R_j / stab(Σ_i x_i)</c> summed over the output elements x_k reaches (broadcast), so Σ_k R_k = R up to the
+/// stabiliser. Gradient: <c>g_k = Σ_broadcast g</c>. Every operand must be an activation (a constant operand would be a bias
+/// that absorbs, which Add by a constant already covers).
+/// </summary>
+internal sealed class SumPropagator : IOperatorPropagator
+{
+    private readonly Node _node;
+
+    public SumPropagator(Node node, OnnxGraph graph)
+    {
+        _node = node;
+        if (node.Inputs.Any(i => i.Length == 0 || !DataFlow.IsActivation(graph, i)))
+        {
+            throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, "Sum with a constant operand is not supported; every operand must be computed from the input (write Add for a constant)");
+        }
+    }
+
+    public IEnumerable<string> RequiredValues => _node.Inputs.Distinct(StringComparer.Ordinal);
+
+    public bool IsLinear => false;
+
+    public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
+    {
+        RelValue[] x = _node.Inputs.Select(alg.Activation).ToArray();
+        if (x.Any(v => v.RowShape.Length != x[0].RowShape.Length))
+        {
+            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"operands {string.Join(", ", x.Select(v => v.ShapeText))} per image have different ranks, so the batch axes would not align");
+        }
+
+        int[] outRow = x.Skip(1).Aggregate(x[0].RowShape, (shape, v) => Broadcasting.Shape(_node, shape, v.RowShape));
+        RelValue r = alg.Reshape(outputRelevance[0]!, outRow);
+        if (plan.Mode == PropagationMode.Gradient)
+        {
+            return x.Select(v => (RelValue?)alg.SumTo(r, v.RowShape)).ToArray();
+        }
+
+        RelValue total = x.Skip(1).Aggregate(x[0], (acc, v) => alg.Binary(BinaryOp.Add, acc, v));
+        RelValue s = alg.DivideStabilized(r, total, plan.Norm.Stabilizer);
+        return x.Select(v => (RelValue?)alg.SumTo(alg.Binary(BinaryOp.Multiply, s, v), v.RowShape)).ToArray();
+    }
+}

@@ -128,6 +128,105 @@ internal static class RouteGeometry
         return new Route(Broadcasting.IndexMap(inShape[1..], target[1..]), target[1..]);
     };
 
+    /// <summary>
+    /// Tile (issue 11): output coordinate <c>o</c> on axis a copies input coordinate <c>o mod d_a</c>, so relevance and gradient
+    /// are summed back over the copies (as Expand). <c>repeats</c> is a constant input (or folded shape arithmetic); the batch
+    /// axis must not be repeated.
+    /// </summary>
+    public static RouteBuilder Tile(Node node, OnnxGraph graph)
+    {
+        long[] repeats = graph.RequireConstant(node.Input(1), node, "repeats").AsLongs();
+        return (inShape, _) =>
+        {
+            if (repeats.Length != inShape.Length || repeats.Any(r => r < 0))
+            {
+                throw Unsupported(node, $"repeats [{string.Join(',', repeats)}] do not match the {inShape.Length} axes of {Tensor.FormatShape(inShape)}");
+            }
+
+            int[][] axisMaps = inShape.Select((d, a) => Enumerable.Range(0, checked(d * (int)repeats[a])).Select(o => o % d).ToArray()).ToArray();
+            return Build(node, inShape, axisMaps, "repeated");
+        };
+    }
+
+    /// <summary>
+    /// DepthToSpace (blocksize b; ONNX modes DCR, the default, and CRD) on [N, C, H, W]: output
+    /// <c>(c, h·b + i, w·b + j)</c> copies input channel <c>(i·b + j)·C/b² + c</c> (DCR) or <c>c·b² + i·b + j</c> (CRD) at (h, w).
+    /// A permutation: relevance and gradient go back to the element copied.
+    /// </summary>
+    public static RouteBuilder DepthToSpace(Node node)
+    {
+        int b = checked((int)node.Attributes.GetInt("blocksize", 0));
+        bool crd = node.Attributes.GetString("mode", "DCR") == "CRD";
+        return (inShape, _) =>
+        {
+            (int c, int h, int w) = Image4d(node, inShape, b);
+            if (c % (b * b) != 0)
+            {
+                throw Unsupported(node, $"{c} channels are not divisible by blocksize² = {b * b}");
+            }
+
+            int oc = c / (b * b), oh = h * b, ow = w * b;
+            var map = new int[oc * oh * ow];
+            for (int k = 0, y = 0; y < oc; y++)
+            {
+                for (int r = 0; r < oh; r++)
+                {
+                    for (int q = 0; q < ow; q++, k++)
+                    {
+                        int i = r % b, j = q % b;
+                        int channel = crd ? (y * b * b) + (i * b) + j : (((i * b) + j) * oc) + y;
+                        map[k] = (((channel * h) + (r / b)) * w) + (q / b);
+                    }
+                }
+            }
+
+            return new Route(map, [oc, oh, ow]);
+        };
+    }
+
+    /// <summary>
+    /// SpaceToDepth (blocksize b) on [N, C, H, W]: output channel <c>(i·b + j)·C + c</c> at (h, w) copies input
+    /// <c>(c, h·b + i, w·b + j)</c>. A permutation.
+    /// </summary>
+    public static RouteBuilder SpaceToDepth(Node node)
+    {
+        int b = checked((int)node.Attributes.GetInt("blocksize", 0));
+        return (inShape, _) =>
+        {
+            (int c, int h, int w) = Image4d(node, inShape, b);
+            if (h % b != 0 || w % b != 0)
+            {
+                throw Unsupported(node, $"the spatial size {h}×{w} is not divisible by blocksize {b}");
+            }
+
+            int oc = c * b * b, oh = h / b, ow = w / b;
+            var map = new int[oc * oh * ow];
+            for (int k = 0, y = 0; y < oc; y++)
+            {
+                int block = y / c, channel = y % c, i = block / b, j = block % b;
+                for (int r = 0; r < oh; r++)
+                {
+                    for (int q = 0; q < ow; q++, k++)
+                    {
+                        map[k] = (((channel * h) + (r * b) + i) * w) + (q * b) + j;
+                    }
+                }
+            }
+
+            return new Route(map, [oc, oh, ow]);
+        };
+    }
+
+    private static (int C, int H, int W) Image4d(Node node, int[] inShape, int blocksize)
+    {
+        if (inShape.Length != 4 || blocksize < 1)
+        {
+            throw Unsupported(node, $"expects a [N,C,H,W] input and blocksize ≥ 1, got {Tensor.FormatShape(inShape)} and {blocksize}");
+        }
+
+        return (inShape[1], inShape[2], inShape[3]);
+    }
+
     /// <summary>An axis in [−rank, rank) made non-negative.</summary>
     public static int NormalizeAxis(Node node, long axis, int rank) =>
         OnnxSlicing.NormalizeAxis(axis, rank) ?? throw Unsupported(node, $"axis {axis} is outside [−{rank}, {rank})");

@@ -21,6 +21,9 @@ internal static class RoutingOps
         registry.Register("Slice", 1, 22, (n, g) => new IndexRoutePropagator(n, RouteGeometry.Slice(n, g)));
         // Pad-2..10: pads/mode/value attributes; Pad-11+: pads (and constant_value, axes from 18) inputs; wrap from 19.
         registry.Register("Pad", 2, 22, (n, g) => new IndexRoutePropagator(n, RouteGeometry.Pad(n, g)));
+        registry.Register("Tile", 6, 22, (n, g) => new IndexRoutePropagator(n, RouteGeometry.Tile(n, g)));
+        registry.Register("DepthToSpace", 1, 22, (n, _) => new IndexRoutePropagator(n, RouteGeometry.DepthToSpace(n)));
+        registry.Register("SpaceToDepth", 1, 22, (n, _) => new IndexRoutePropagator(n, RouteGeometry.SpaceToDepth(n)));
         registry.Register("Expand", 8, 22, (n, g) =>
         {
             ConstantTensor? shape = g.Constants.GetValueOrDefault(n.Input(1));

@@ -27,10 +27,9 @@ internal static class UnsupportedOps
         ["InstanceNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
         ["LayerNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
         ["GroupNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
-        ["Attention"] = ("attention multiplies two activations (not supported yet)", "Gemm/MatMul with constant weights"),
+        ["Attention"] = ("attention multiplies two activations, which is outside ClrpMl's CNN scope", "Gemm/MatMul with constant weights"),
         ["LpPool"] = ("Lp pooling has no LRP convention here yet", "AveragePool or MaxPool"),
         ["GlobalLpPool"] = ("Lp pooling has no LRP convention here yet", "GlobalAveragePool or GlobalMaxPool"),
-        ["Tile"] = ("Tile is not supported yet", "Expand (summed back over copies)"),
     };
 
     /// <summary>ONNX Runtime's fused ops (written when a model is saved after graph optimisation) and the ops they fuse.</summary>

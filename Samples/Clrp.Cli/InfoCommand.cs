@@ -77,6 +77,11 @@ internal static class InfoCommand
         {
             o.WriteLine($"{i.ToString(CultureInfo.InvariantCulture).PadLeft(indexWidth)}  {rows[i].Name.PadRight(nameWidth)}  {rows[i].Op.PadRight(opWidth)}  {rows[i].Role}");
         }
+
+        // The last line sums up coverage, so a script (or a reader of a 20,000-line table) finds it with `tail -1`.
+        o.WriteLine();
+        var refused = report.Nodes.Where(n => !n.Supported).GroupBy(n => n.Node.OpType).Select(g => $"{P(g.Key)} ({g.Count()})").ToList();
+        o.WriteLine($"explained: {report.Nodes.Count(n => n.Supported)}/{report.Nodes.Count} nodes; refused op types: {(refused.Count == 0 ? "none" : string.Join(", ", refused))}");
     }
 
     private static string Quoted(string? name) => name is null ? "none" : $"'{Printable.Of(name)}'";

@@ -72,6 +72,18 @@ def vgg16_bn_small():
     return m
 
 
+ALEXNET_NOTE = "alexnet with avgpool=AdaptiveAvgPool2d(1) and classifier[1]=Linear(256,4096) (64x64 input)"
+
+
+def alexnet_small():
+    # At 64x64 AlexNet's features end at 1x1; AdaptiveAvgPool2d(6) would upsample it (no ONNX export), so as for VGG the
+    # pool becomes global and the first Linear reads 256 features; the convolutions and the rest are torchvision's.
+    m = tvm.alexnet(weights=None)
+    m.avgpool = nn.AdaptiveAvgPool2d(1)
+    m.classifier[1] = nn.Linear(256, 4096)
+    return m
+
+
 # name -> (constructor, input size, opset)
 ARCHS = {
     "resnet18": (lambda: tvm.resnet18(weights=None), 64, 13),
@@ -84,6 +96,14 @@ ARCHS = {
     "squeezenet1_1": (lambda: tvm.squeezenet1_1(weights=None), 64, 10),
     "vgg16_bn": (vgg16_bn_small, 64, 13),
     "efficientnet_b0": (lambda: tvm.efficientnet_b0(weights=None), 64, 15),
+    # Issue 11's families. ShuffleNetV2's x.chunk(2, dim=1) exports as Shape -> Gather -> Div -> Mul -> Slice at opset 13+.
+    "shufflenet_v2_x0_5": (lambda: tvm.shufflenet_v2_x0_5(weights=None), 64, 13),
+    "regnet_x_400mf": (lambda: tvm.regnet_x_400mf(weights=None), 64, 14),
+    "regnet_y_400mf": (lambda: tvm.regnet_y_400mf(weights=None), 64, 16),
+    "mnasnet0_5": (lambda: tvm.mnasnet0_5(weights=None), 64, 12),
+    "resnext50_32x4d": (lambda: tvm.resnext50_32x4d(weights=None), 64, 16),
+    "wide_resnet50_2": (lambda: tvm.wide_resnet50_2(weights=None), 64, 13),
+    "alexnet": (lambda: alexnet_small(), 64, 11),
 }
 
 SEED = 20180101
@@ -246,7 +266,7 @@ def main():
             mode = {"bn": "TrainingMode.PRESERVE, do_constant_folding=False (BatchNormalization kept)",
                     "folded": "TrainingMode.EVAL, do_constant_folding=True (BatchNormalization folded into Conv)",
                     None: "TrainingMode.EVAL, do_constant_folding=True (no BatchNormalization)"}[suffix]
-            desc = VGG_NOTE if arch == "vgg16_bn" else f"{arch}(weights=None)"
+            desc = VGG_NOTE if arch == "vgg16_bn" else ALEXNET_NOTE if arch == "alexnet" else f"{arch}(weights=None)"
             source = (f"torchvision {torchvision.__version__} {desc}; torch {torch.__version__}, onnx {onnx.__version__}; "
                       f"input [N,3,{size},{size}]; opset {opset}; {mode}")
             strip(m, entries, source)

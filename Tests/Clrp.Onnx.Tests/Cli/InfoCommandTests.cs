@@ -34,6 +34,8 @@ public sealed class InfoCommandTests
         {
             StringAssert.Contains(run.Stdout, expected);
         }
+
+        Assert.AreEqual($"explained: {report.Nodes.Count}/{report.Nodes.Count} nodes; refused op types: none", run.Stdout.TrimEnd().Split('\n')[^1].TrimEnd());
     }
 
     [TestMethod]
@@ -54,6 +56,10 @@ public sealed class InfoCommandTests
         run.AssertSuccess();
         StringAssert.Contains(run.Stdout, "unsupported: ");
         StringAssert.Contains(run.Stdout, "1 unsupported");
+        string last = run.Stdout.TrimEnd().Split('\n')[^1].TrimEnd();
+        StringAssert.EndsWith(last, "nodes; refused op types: Sin (1)");
+        ModelReport report = ClrpExplainer.Inspect(CliErrorTests.SinModel(_dir));
+        Assert.AreEqual($"explained: {report.Nodes.Count - 1}/{report.Nodes.Count} nodes; refused op types: Sin (1)", last);
     }
 
     [TestMethod]

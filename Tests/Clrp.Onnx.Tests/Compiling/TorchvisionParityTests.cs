@@ -16,7 +16,19 @@ public sealed class TorchvisionParityTests
     public TestContext TestContext { get; set; } = null!;
 
     public static IEnumerable<object[]> Graphs() =>
-        Directory.GetFiles(TestPaths.Model("graphs"), "*.onnx").Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0], StringComparer.Ordinal);
+        Directory.GetFiles(TestPaths.Model("graphs"), "*.onnx").Where(f => !ExplainedOnly.Any(Path.GetFileName(f).StartsWith))
+            .Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0], StringComparer.Ordinal);
+
+    /// <summary>
+    /// Graphs of issue 11 that TorchvisionGraphTests explains end to end but that would cost CI minutes here for every
+    /// method × composite: the large ones (25–69 M weights; AlexNet's 4096-wide classifier took 84 s), whose operators (Conv,
+    /// Gemm, pooling, Relu, residual Add) the smaller graphs cover, and the exporter-folded twins of the small ones (their
+    /// -bn graphs, which the explainer folds itself, are checked here; the folded ones are the same ops minus BN).
+    /// </summary>
+    private static readonly string[] ExplainedOnly =
+    [
+        "wide_resnet50_2", "resnext50_32x4d", "alexnet", "shufflenet_v2_x0_5-folded", "regnet_x_400mf-folded", "regnet_y_400mf-folded", "mnasnet0_5-folded",
+    ];
 
     [TestMethod]
     [TestCategory("slow")]

@@ -31,10 +31,10 @@ public sealed class ShapeProbeTests
             int[] image = ShapeProbe.DeclaredImageShape(plan.Input) ?? [3, 48, 192]; // the OCR classifier's width is free
             Dictionary<string, int[]>? inferred = ShapeProbe.Infer(plan.Original, plan.Input, image, plan.ProbedValues);
             Dictionary<string, int[]> measured = ShapeProbe.Measure(plan.Original, plan.Input, image, plan.ProbedValues);
-            if (model.StartsWith("ch_ppocr", StringComparison.Ordinal))
+            if (model.StartsWith("ch_ppocr", StringComparison.Ordinal) || model.Contains("shufflenet", StringComparison.Ordinal))
             {
-                // Its Reshape target is computed from the input's shape (Shape → Slice → Concat): inference leaves the
-                // dimension open, and the probe runs the model instead.
+                // Its Reshape target is computed from the input's shape (OCR: Shape → Slice → Concat; ShuffleNetV2's channel
+                // shuffle: Shape → Gather → Concat): inference leaves the dimension open, and the probe runs the model instead.
                 Assert.IsNull(inferred, $"{model}: expected an open dimension");
                 inferred = ShapeProbe.Run(plan.Original, plan.Input, image, plan.ProbedValues);
             }

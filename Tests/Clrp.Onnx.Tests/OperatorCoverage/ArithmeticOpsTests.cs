@@ -122,6 +122,42 @@ public sealed class ArithmeticOpsTests
     }
 
     [TestMethod]
+    [DataRow(13)]
+    [DataRow(22)]
+    public void SumOfThreeActivations_ProportionalAndConserving(int opset)
+    {
+        // a, b, c = x[:, 0], x[:, 1], x[:, 2:3 over W 0:1] (broadcast); y = Sum(a, b, c): R_k = x_k·R/stab(Σ x), float64 below.
+        var b = new OnnxBuilder(opset).Input("x", "N", 3, 2, 3)
+            .Int64Initializer("s0", [0], [1]).Int64Initializer("e0", [1], [1]).Int64Initializer("s1", [1], [1]).Int64Initializer("e1", [2], [1])
+            .Int64Initializer("s2", [2, 0], [2]).Int64Initializer("e2", [3, 1], [2]).Int64Initializer("ax", [1], [1]).Int64Initializer("ax2", [1, 3], [2])
+            .Node("Slice", ["x", "s0", "e0", "ax"], ["a"]).Node("Slice", ["x", "s1", "e1", "ax"], ["b"]).Node("Slice", ["x", "s2", "e2", "ax2"], ["c"]);
+        byte[] model = b.Node("Sum", ["a", "b", "c"], ["y"]).Node("Flatten", ["y"], ["out"]).Output("out").ToBytes();
+        float[] x = CoverageHarness.Positive(opset + 3, 18);
+        Explanation lrp = CoverageHarness.Lrp(model, x, [1, 3, 2, 3], Target.TopK(6));
+        (float[] y, _) = OrtOracle.RunOnce(model, x, [1, 3, 2, 3]);
+        Compare.Close(lrp.Logits.Data, y, 1e-6, $"Sum-{opset}: logits");
+        for (int k = 0; k < 6; k++)
+        {
+            int j = lrp.TargetClassOf(0, k);
+            int h = j / 3, w = j % 3;
+            int[] sources = [(h * 3) + w, 6 + (h * 3) + w, 12 + (h * 3)];
+            double z = sources.Sum(i => (double)x[i]);
+            double s = Math.Abs(y[j]) / (z + (z >= 0 ? 1e-6 : -1e-6));
+            var expected = new double[18];
+            foreach (int i in sources)
+            {
+                expected[i] += x[i] * s;
+            }
+
+            ReadOnlySpan<float> r = lrp.Relevance.Data.AsSpan(k * 18, 18);
+            Compare.Close(r, expected, 1e-5, $"Sum-{opset}: relevance of output {j}");
+            Assert.AreEqual(Math.Abs(y[j]), CoverageHarness.Sum(r), 1e-5 * Math.Abs(y[j]) + 1e-5, $"Sum-{opset}: conservation for output {j}");
+        }
+
+        AssertGradientsMatchFiniteDifferences(model, x, [3, 2, 3], 6, $"Sum-{opset}");
+    }
+
+    [TestMethod]
     [DataRow("Div", "Div of two activations")]
     [DataRow("Mul", "only as a gate")]
     public void TwoActivations_DivOrUngatedMul_RefusedAtLoadWithReason(string op, string reason)

@@ -69,7 +69,7 @@ public sealed class ContractionOpsTests
     }
 
     [TestMethod]
-    [DataRow("MatMul", "", "two activations")]
+    [DataRow("MatMul", "", "outside ClrpMl's CNN scope")]
     [DataRow("Einsum", "bi,bj->bij", "exactly one constant operand")]
     public void ProductOfTwoActivations_RefusedAtLoad(string op, string equation, string reason)
     {

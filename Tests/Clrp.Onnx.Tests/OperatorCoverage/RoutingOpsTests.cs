@@ -31,6 +31,46 @@ public sealed class RoutingOpsTests
     }
 
     [TestMethod]
+    [DataRow(6)]
+    [DataRow(13)]
+    public void Tile_ConstantRepeats_SumsCopiesBack(int opset)
+    {
+        byte[] model = OneOp(opset, Image, b => b.Int64Initializer("repeats", [1, 2, 1, 3], [4]).Node("Tile", ["x", "repeats"], ["y"]));
+        CoverageHarness.AssertLinearOp(model, CoverageHarness.AwayFromZero(opset, 24), Image, $"Tile-{opset}");
+    }
+
+    [TestMethod]
+    public void Tile_RepeatingTheBatch_RefusedAtRunWithReason()
+    {
+        byte[] model = OneOp(13, Image, b => b.Int64Initializer("repeats", [2, 1, 1, 1], [4]).Node("Tile", ["x", "repeats"], ["y"]));
+        var e = Assert.ThrowsExactly<UnsupportedOperatorException>(() => CoverageHarness.Lrp(model, CoverageHarness.AwayFromZero(3, 24), [1, .. Image], Target.Predicted));
+        StringAssert.Contains(e.Message, "batch axis");
+    }
+
+    [TestMethod]
+    [DataRow(1, "")]
+    [DataRow(13, "DCR")]
+    [DataRow(13, "CRD")]
+    public void DepthToSpace_RoutesEachElementToItsSource(int opset, string mode)
+    {
+        int[] shape = [8, 2, 3];
+        byte[] model = OneOp(opset, shape, b => b.Node("DepthToSpace", ["x"], ["y"], mode.Length == 0
+            ? [OnnxBuilder.Int("blocksize", 2)]
+            : [OnnxBuilder.Int("blocksize", 2), OnnxBuilder.String("mode", mode)]));
+        CoverageHarness.AssertLinearOp(model, CoverageHarness.AwayFromZero(opset + mode.Length, 48), shape, $"DepthToSpace-{opset} {mode}");
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(13)]
+    public void SpaceToDepth_RoutesEachElementToItsSource(int opset)
+    {
+        int[] shape = [2, 4, 6];
+        byte[] model = OneOp(opset, shape, b => b.Node("SpaceToDepth", ["x"], ["y"], OnnxBuilder.Int("blocksize", 2)));
+        CoverageHarness.AssertLinearOp(model, CoverageHarness.AwayFromZero(opset, 48), shape, $"SpaceToDepth-{opset}");
+    }
+
+    [TestMethod]
     public void Transpose_MovingTheBatchAxis_RefusedAtLoad()
     {
         byte[] model = OneOp(13, Image, b => b.Node("Transpose", ["x"], ["y"], OnnxBuilder.Ints("perm", 1, 0, 2, 3)));

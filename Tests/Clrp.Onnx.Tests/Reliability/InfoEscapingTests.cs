@@ -32,7 +32,8 @@ public sealed class InfoEscapingTests
 
         run.AssertSuccess();
         string[] lines = run.Stdout.TrimEnd('\n').Split('\n');
-        string[] table = lines[(Array.FindIndex(lines, l => l.TrimStart().StartsWith("#", StringComparison.Ordinal)) + 1)..];
+        // The table runs from the header to the blank line before the closing "explained: …" summary.
+        string[] table = lines[(Array.FindIndex(lines, l => l.TrimStart().StartsWith("#", StringComparison.Ordinal)) + 1)..].TakeWhile(l => l.Length > 0).ToArray();
         Assert.HasCount(3, table, run.Stdout);
         StringAssert.Contains(table[0], "conv\\nsecond line");
         StringAssert.Contains(table[1], "\\e[2J\\e[31mred");
