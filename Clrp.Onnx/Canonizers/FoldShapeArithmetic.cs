@@ -17,7 +17,7 @@ namespace Clrp.Onnx.Canonizers;
 /// </para>
 /// Pure: returns a new graph; the runtime still runs the original model, so forward values are unchanged.
 /// </summary>
-public static class FoldShapeArithmetic
+internal static class FoldShapeArithmetic
 {
     /// <summary>
     /// Folds what can be folded. <paramref name="fullShapes"/> gives ONNX Runtime's inferred full shapes of some values for an
