@@ -52,14 +52,6 @@ internal sealed class CompiledEngine : IExplanationEngine
             throw new InvalidOperationException($"a graph compiled for k = {_graph.Layout.K} was asked for {target.Count} classes per image.");
         }
 
-        if (rows == 1 && n > 1 && !_batchFixedToOne)
-        {
-            // The graph declares the targets [N,k] with the image batch's N. A [1,k] row shared by every image would run
-            // (the graph broadcasts it), but ONNX Runtime's memory planner takes equal symbolic shapes for equal sizes
-            // and reuses a [1,k]-derived buffer for an [N,k] value ("Shape mismatch attempting to re-use buffer").
-            (values, rows) = (Enumerable.Repeat(values, n).SelectMany(v => v).ToArray(), n);
-        }
-
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         Dictionary<string, Tensor> outputs;
         Tensor classes;
