@@ -53,7 +53,7 @@ internal sealed class ContractionKernel : ILinearKernel
 
     public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null)
     {
-        weights = OrtConv2dKernel.Required(weights);
+        weights = OrtConvKernel.Required(weights);
         int batch = x.Shape[0], inLength = x.RowLength;
         var z = new Tensor([batch, .. OutputShape]);
         int outLength = z.RowLength;
@@ -81,7 +81,7 @@ internal sealed class ContractionKernel : ILinearKernel
 
     public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null)
     {
-        weights = OrtConv2dKernel.Required(weights);
+        weights = OrtConvKernel.Required(weights);
         int batch = g.Shape[0], outLength = g.RowLength;
         var result = new Tensor([batch, .. InputShape]);
         int inLength = result.RowLength;
@@ -113,7 +113,7 @@ internal sealed class ContractionKernel : ILinearKernel
     /// </summary>
     public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights)
     {
-        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        EmittedWeights w = OrtConvKernel.Required(weights);
         string rows = Permute(emitter, emitter.Reshape(x, -1, _inputIndex.Length), _inputIndex);
         string product = emitter.Gemm(emitter.Reshape(rows, -1, _contracted), w.Name, transA: false, transB: !w.Transposed);
         string ordered = Permute(emitter, emitter.Reshape(product, -1, _outputIndex.Length), Invert(_outputIndex));
@@ -123,7 +123,7 @@ internal sealed class ContractionKernel : ILinearKernel
     /// <summary>The transposed product: gather g into [B·P, U], multiply by W, and scatter back to x's order.</summary>
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights)
     {
-        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        EmittedWeights w = OrtConvKernel.Required(weights);
         string rows = Permute(emitter, emitter.Reshape(g, -1, _outputIndex.Length), _outputIndex);
         string product = emitter.Gemm(emitter.Reshape(rows, -1, _units), w.Name, transA: false, transB: w.Transposed);
         string ordered = Permute(emitter, emitter.Reshape(product, -1, _inputIndex.Length), Invert(_inputIndex));

@@ -54,7 +54,7 @@ internal sealed class Conv2dKernel : ILinearKernel
             {
                 for (int g = 0; g < _groups; g++)
                 {
-                    ReadOnlySpan<float> wg = OrtConv2dKernel.Required(weights).Values.AsSpan(g * OutChannelsPerGroup * ColumnRows, OutChannelsPerGroup * ColumnRows);
+                    ReadOnlySpan<float> wg = OrtConvKernel.Required(weights).Values.AsSpan(g * OutChannelsPerGroup * ColumnRows, OutChannelsPerGroup * ColumnRows);
                     for (int p0 = 0; p0 < _window.OutPositions; p0 += _tile)
                     {
                         int width = Math.Min(_tile, _window.OutPositions - p0);
@@ -81,7 +81,7 @@ internal sealed class Conv2dKernel : ILinearKernel
     {
         int batch = g.Shape[0];
         var result = new Tensor(batch, _channels, _window.InH, _window.InW);
-        float[] transposed = OrtConv2dKernel.Required(weights).Transposed;
+        float[] transposed = OrtConvKernel.Required(weights).Transposed;
         ForEachSample(batch, (b, parallelInside) =>
         {
             float[] col = ArrayPool<float>.Shared.Rent(ColumnRows * _tile);
@@ -123,10 +123,10 @@ internal sealed class Conv2dKernel : ILinearKernel
     }
 
     public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights) =>
-        ConvEmission.Conv(emitter, x, OrtConv2dKernel.Required(weights).Name, _window, _groups);
+        ConvEmission.Conv(emitter, x, OrtConvKernel.Required(weights).Name, Window.From(_window), _groups);
 
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
-        ConvEmission.Adjoint(emitter, g, OrtConv2dKernel.Required(weights).Name, _window, _groups, InputShape[0]);
+        ConvEmission.Adjoint(emitter, g, OrtConvKernel.Required(weights).Name, Window.From(_window), _groups, InputShape[0]);
 
     public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
 

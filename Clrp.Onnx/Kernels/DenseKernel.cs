@@ -29,7 +29,7 @@ internal sealed class DenseKernel : ILinearKernel
 
     public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null)
     {
-        weights = OrtConv2dKernel.Required(weights);
+        weights = OrtConvKernel.Required(weights);
         int batch = x.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var z = new Tensor(batch, outputs);
         // One dot product per (row, output unit) straight from W's rows: no transposed copy of W, which for
@@ -50,7 +50,7 @@ internal sealed class DenseKernel : ILinearKernel
 
     public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null)
     {
-        weights = OrtConv2dKernel.Required(weights);
+        weights = OrtConvKernel.Required(weights);
         int batch = g.Shape[0], inputs = InputShape[0], outputs = OutputShape[0];
         var result = new Tensor(batch, inputs);
         if (weights.Source is null)
@@ -95,14 +95,14 @@ internal sealed class DenseKernel : ILinearKernel
     /// <summary><c>x·Wᵀ</c>: Gemm with transB over [out, in] weights, or plain over a MatMul's [in, out] matrix.</summary>
     public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights)
     {
-        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        EmittedWeights w = OrtConvKernel.Required(weights);
         return emitter.Gemm(x, w.Name, transA: false, transB: !w.Transposed);
     }
 
     /// <summary><c>g·W</c>.</summary>
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights)
     {
-        EmittedWeights w = OrtConv2dKernel.Required(weights);
+        EmittedWeights w = OrtConvKernel.Required(weights);
         return emitter.Gemm(g, w.Name, transA: false, transB: w.Transposed);
     }
 

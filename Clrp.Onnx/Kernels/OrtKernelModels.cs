@@ -14,15 +14,15 @@ internal static class OrtKernelModels
 {
     private const long Opset = 13;
 
-    /// <summary><c>Y = Conv(X, W)</c>, X [N, C, H, W] with a symbolic batch axis.</summary>
-    public static byte[] Convolution(LinearWeights weights, int channels, int groups, Window2d w) =>
-        Build(weights, channels, groups, w, [channels, w.InH, w.InW], (e, x) => ConvEmission.Conv(e, x, "W", w, groups));
+    /// <summary><c>Y = Conv(X, W)</c>, X [N, C, spatial…] with a symbolic batch axis.</summary>
+    public static byte[] Convolution(LinearWeights weights, int channels, int groups, Window w) =>
+        Build(weights, channels, groups, w, [channels, .. Array.ConvertAll(w.In, d => (long)d)], (e, x) => ConvEmission.Conv(e, x, "W", w, groups));
 
-    /// <summary>The adjoint of <see cref="Convolution"/>: G [N, M, oH, oW] → [N, C, H, W] (<see cref="ConvEmission.Adjoint"/>).</summary>
-    public static byte[] TransposedConvolution(LinearWeights weights, int channels, int groups, Window2d w) =>
-        Build(weights, channels, groups, w, [weights.Rows, w.OutH, w.OutW], (e, g) => ConvEmission.Adjoint(e, g, "W", w, groups, channels));
+    /// <summary>The adjoint of <see cref="Convolution"/>: G [N, M, out…] → [N, C, in…] (<see cref="ConvEmission.Adjoint"/>).</summary>
+    public static byte[] TransposedConvolution(LinearWeights weights, int channels, int groups, Window w) =>
+        Build(weights, channels, groups, w, [weights.Rows, .. Array.ConvertAll(w.Out, d => (long)d)], (e, g) => ConvEmission.Adjoint(e, g, "W", w, groups, channels));
 
-    private static byte[] Build(LinearWeights weights, int channels, int groups, Window2d w, long[] inputShape, Func<OnnxEmitter, string, string> body)
+    private static byte[] Build(LinearWeights weights, int channels, int groups, Window w, long[] inputShape, Func<OnnxEmitter, string, string> body)
     {
         var emitter = new OnnxEmitter(Opset, ["X", "W", "Y"]);
         string result = body(emitter, "X");
@@ -30,7 +30,7 @@ internal static class OrtKernelModels
 
         var graph = new GraphProto { Name = "kernel" };
         var tensor = new TensorProto { Name = "W", DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange([weights.Rows, channels / groups, w.KernelH, w.KernelW]);
+        tensor.Dims.AddRange([weights.Rows, channels / groups, .. Array.ConvertAll(w.Kernel, k => (long)k)]);
         tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(weights.Values.AsSpan()));
         graph.Initializer.Add(tensor);
         graph.Initializer.AddRange(emitter.Initializers);

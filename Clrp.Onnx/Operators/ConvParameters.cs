@@ -4,17 +4,16 @@ using Clrp.Onnx.Tensors;
 namespace Clrp.Onnx.Operators;
 
 /// <summary>
-/// The constant parameters shared by Conv and ConvTranspose — 4-D float weights, group, kernel size and optional
-/// bias — read and checked once, with messages naming the node.
+/// The constant parameters shared by Conv and ConvTranspose — float weights over 1, 2 or 3 spatial axes, group, kernel
+/// size and optional bias — read and checked once, with messages naming the node.
 /// </summary>
-/// <param name="Weights">The weight tensor as stored (Conv [M, C/g, kH, kW]; ConvTranspose [C_in, C_out/g, kH, kW]).</param>
+/// <param name="Weights">The weight tensor as stored (Conv [M, C/g, k…]; ConvTranspose [C_in, C_out/g, k…]).</param>
 /// <param name="Group">The group attribute.</param>
 /// <param name="Bias">The bias, or null.</param>
 internal sealed record ConvParameters(ConstantTensor Weights, int Group, float[]? Bias)
 {
-    public int KernelH => Weights.Shape[2];
-
-    public int KernelW => Weights.Shape[3];
+    /// <summary>The kernel's spatial sizes, one per spatial axis (1-D [k], 2-D [kH, kW], 3-D [kD, kH, kW]).</summary>
+    public int[] Kernel => Weights.Shape[2..];
 
     /// <summary>The weights' float data (checked non-null by <see cref="Read"/>).</summary>
     public float[] Values => Weights.Floats!;
@@ -27,9 +26,9 @@ internal sealed record ConvParameters(ConstantTensor Weights, int Group, float[]
     public static ConvParameters Read(Node node, OnnxGraph graph, string what, string groupedAxis, Func<int[], int, int> biasLength)
     {
         ConstantTensor w = graph.RequireConstant(node.Input(1), node, "weight");
-        if (w.Shape.Length != 4 || w.Floats is null)
+        if (w.Shape.Length is < 3 or > 5 || w.Floats is null)
         {
-            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; only 2-D {what} (4-D float weights) are supported, 1-D and 3-D convolutions not yet");
+            throw LinearOps.Unsupported(node, $"weight '{node.Input(1)}' has shape {Tensor.FormatShape(w.Shape)}; 1-D, 2-D and 3-D {what} (float weights of rank 3, 4 or 5) are supported");
         }
 
         int group = (int)node.Attributes.GetInt("group", 1);
@@ -39,7 +38,7 @@ internal sealed record ConvParameters(ConstantTensor Weights, int Group, float[]
         }
 
         long[]? kernelShape = node.Attributes.GetInts("kernel_shape");
-        if (kernelShape is not null && (kernelShape.Length != 2 || kernelShape[0] != w.Shape[2] || kernelShape[1] != w.Shape[3]))
+        if (kernelShape is not null && !kernelShape.SequenceEqual(w.Shape[2..].Select(k => (long)k)))
         {
             throw LinearOps.Unsupported(node, $"kernel_shape [{string.Join(',', kernelShape)}] does not match the weight shape {Tensor.FormatShape(w.Shape)}");
         }

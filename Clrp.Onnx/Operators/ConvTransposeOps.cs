@@ -7,15 +7,15 @@ using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
 
-/// <summary>ConvTranspose (2-D): a linear layer, "Conv" for composites.</summary>
+/// <summary>ConvTranspose (1-D, 2-D and 3-D): a linear layer, "Conv" for composites.</summary>
 internal static class ConvTransposeOps
 {
     public static void Register(OperatorRegistry registry) => registry.Register("ConvTranspose", 1, 22, (n, g) => new ConvTransposePropagator(n, g));
 }
 
 /// <summary>
-/// ConvTranspose, X [N, C_in, H, W], W [C_in, C_out/group, kH, kW], B [C_out]; strides, dilations, pads, output_padding,
-/// output_shape, auto_pad. Relevance by the node's rule over <see cref="ConvTranspose2dKernel"/> (every rule is a
+/// ConvTranspose, X [N, C_in, spatial…], W [C_in, C_out/group, k…], B [C_out] over 1, 2 or 3 spatial axes; strides, dilations, pads, output_padding,
+/// output_shape, auto_pad. Relevance by the node's rule over <see cref="ConvTransposeKernel"/> (every rule is a
 /// configuration over Forward and InputGradient, so it applies unchanged); gradient <c>Wᵀg</c> = the convolution.
 /// Output size <c>s·(in − 1) + output_padding + (k − 1)·d + 1 − pad_begin − pad_end</c>; with output_shape (or SAME
 /// auto_pad, output = in·s) the pads are derived as ONNX says: total = s·(in − 1) + output_padding + (k − 1)·d + 1 − out,
@@ -28,9 +28,8 @@ internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
     private readonly int _group;
     private readonly int _inChannels;
     private readonly int _outChannels;
-    private readonly int _kernelH;
-    private readonly int _kernelW;
-    private readonly ConcurrentDictionary<(int H, int W), ConvTranspose2dKernel> _kernels = new();
+    private readonly int[] _kernel;
+    private readonly ConcurrentDictionary<string, ConvTransposeKernel> _kernels = new(StringComparer.Ordinal);
 
     public ConvTransposePropagator(Node node, OnnxGraph graph)
     {
@@ -39,9 +38,8 @@ internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
         _group = p.Group;
         _inChannels = p.Weights.Shape[0];
         _outChannels = p.Weights.Shape[1] * _group;
-        _kernelH = p.KernelH;
-        _kernelW = p.KernelW;
-        float[] outputMajor = ConvTranspose2dKernel.ToOutputMajor(p.Values, _inChannels, _outChannels, _group);
+        _kernel = p.Kernel;
+        float[] outputMajor = ConvTransposeKernel.ToOutputMajor(p.Values, _inChannels, _outChannels, _group);
         _layer = new LinearLayer(new LinearWeights(outputMajor, _outChannels, _group, new WeightOrigin(node.Input(1), Transposed: false)), p.Bias);
     }
 
@@ -64,38 +62,41 @@ internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
 
     public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
     {
-        if (inputRow.Length != 3 || inputRow[0] != _inChannels)
+        if (inputRow.Length != _kernel.Length + 1 || inputRow[0] != _inChannels)
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; expected [{_inChannels},H,W]");
+            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; a {_kernel.Length}-D transposed convolution expects [{_inChannels},{string.Join(',', ConvPropagator.SpatialNames(_kernel.Length))}]");
         }
 
-        return (KernelFor(inputRow[1], inputRow[2]), _layer);
+        return (KernelForSize(inputRow[1..]), _layer);
     }
 
-    internal ConvTranspose2dKernel KernelFor(int h, int w) =>
-        _kernels.GetOrAdd((h, w), key => new ConvTranspose2dKernel(_inChannels, _outChannels, _group, AdjointWindow(key.H, key.W)));
+    internal ConvTransposeKernel KernelFor(int h, int w) => KernelForSize([h, w]);
+
+    private ConvTransposeKernel KernelForSize(int[] size) =>
+        _kernels.GetOrAdd(Tensor.FormatShape(size), _ => new ConvTransposeKernel(_inChannels, _outChannels, _group, AdjointWindow(size)));
 
     public void Dispose()
     {
-        foreach (ConvTranspose2dKernel kernel in _kernels.Values)
+        foreach (ConvTransposeKernel kernel in _kernels.Values)
         {
             kernel.Dispose();
         }
     }
 
-    /// <summary>The window of the convolution this layer is the adjoint of: it reads the H_out × W_out output and yields H_in × W_in.</summary>
-    private Window2d AdjointWindow(int inH, int inW)
+    /// <summary>The window of the convolution this layer is the adjoint of: it reads this layer's output grid and yields its input grid.</summary>
+    private Window AdjointWindow(int[] size)
     {
+        int rank = _kernel.Length;
         NodeAttributes a = _node.Attributes;
-        long[] strides = a.GetInts("strides") ?? [1, 1];
-        long[] dilations = a.GetInts("dilations") ?? [1, 1];
-        long[] pads = a.GetInts("pads") ?? [0, 0, 0, 0];
-        long[] outputPadding = a.GetInts("output_padding") ?? [0, 0];
+        long[] strides = a.GetInts("strides") ?? Enumerable.Repeat(1L, rank).ToArray();
+        long[] dilations = a.GetInts("dilations") ?? Enumerable.Repeat(1L, rank).ToArray();
+        long[] pads = a.GetInts("pads") ?? new long[2 * rank];
+        long[] outputPadding = a.GetInts("output_padding") ?? new long[rank];
         long[]? outputShape = a.GetInts("output_shape");
         string autoPad = a.GetString("auto_pad", "NOTSET");
-        if (strides.Length != 2 || dilations.Length != 2 || pads.Length != 4 || outputPadding.Length != 2 || outputShape is { Length: not 2 and not 4 })
+        if (strides.Length != rank || dilations.Length != rank || pads.Length != 2 * rank || outputPadding.Length != rank || (outputShape is not null && outputShape.Length != rank && outputShape.Length != rank + 2))
         {
-            throw LinearOps.Unsupported(_node, "expected 2-D strides, dilations, output_padding, output_shape and 4 pads (1-D and 3-D transposed convolutions are not supported yet)");
+            throw LinearOps.Unsupported(_node, $"a {rank}-D transposed convolution needs {rank} strides, dilations, output_padding and output_shape entries and {2 * rank} pads");
         }
 
         if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER"))
@@ -103,15 +104,14 @@ internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
             throw LinearOps.Unsupported(_node, $"auto_pad '{autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
         }
 
-        int[] size = [inH, inW];
-        var outSize = new int[2];
-        var begin = new int[2];
-        var end = new int[2];
-        for (int i = 0; i < 2; i++)
+        var outSize = new int[rank];
+        var begin = new int[rank];
+        var end = new int[rank];
+        for (int i = 0; i < rank; i++)
         {
-            int s = (int)strides[i], d = (int)dilations[i], extent = (d * ((i == 0 ? _kernelH : _kernelW) - 1)) + 1, adj = (int)outputPadding[i];
+            int s = (int)strides[i], d = (int)dilations[i], extent = (d * (_kernel[i] - 1)) + 1, adj = (int)outputPadding[i];
             int full = (s * (size[i] - 1)) + adj + extent;
-            int? target = outputShape is not null ? (int)outputShape[^(2 - i)] : autoPad is "SAME_UPPER" or "SAME_LOWER" ? size[i] * s : null;
+            int? target = outputShape is not null ? (int)outputShape[^(rank - i)] : autoPad is "SAME_UPPER" or "SAME_LOWER" ? size[i] * s : null;
             if (target is int t)
             {
                 int total = full - t;
@@ -119,17 +119,16 @@ internal sealed class ConvTransposePropagator : ILinearPropagator, IDisposable
             }
             else
             {
-                (begin[i], end[i]) = autoPad == "VALID" ? (0, 0) : ((int)pads[i], (int)pads[i + 2]);
+                (begin[i], end[i]) = autoPad == "VALID" ? (0, 0) : ((int)pads[i], (int)pads[i + rank]);
             }
 
             outSize[i] = full - begin[i] - end[i];
-            if (outSize[i] <= 0 || (int)strides[i] <= 0 || d <= 0)
+            if (outSize[i] <= 0 || s <= 0 || d <= 0)
             {
-                throw LinearOps.Unsupported(_node, $"a {_kernelH}×{_kernelW} transposed window on a {inH}×{inW} input gives no output");
+                throw LinearOps.Unsupported(_node, $"a {string.Join('×', _kernel)} transposed window on a {string.Join('×', size)} input gives no output");
             }
         }
 
-        return new Window2d(_kernelH, _kernelW, (int)strides[0], (int)strides[1], (int)dilations[0], (int)dilations[1],
-            begin[0], begin[1], end[0], end[1], outSize[0], outSize[1], inH, inW);
+        return new Window(_kernel, Array.ConvertAll(strides, v => (int)v), Array.ConvertAll(dilations, v => (int)v), begin, end, outSize, size);
     }
 }

@@ -7,7 +7,7 @@ using Clrp.Onnx.Tensors;
 
 namespace Clrp.Onnx.Operators;
 
-/// <summary>Linear layers: Conv (2-D, any group, dilations, pads, auto_pad), Gemm, MatMul with a constant right operand.</summary>
+/// <summary>Linear layers: Conv (1-D, 2-D and 3-D, any group, dilations, pads, auto_pad), Gemm, MatMul with a constant right operand.</summary>
 internal static class LinearOps
 {
     public static void Register(OperatorRegistry registry)
@@ -22,32 +22,31 @@ internal static class LinearOps
 }
 
 /// <summary>
-/// Conv, X [N, C, H, W] ∗ W [M, C/group, kH, kW] + B [M]: relevance by the node's rule over <see cref="OrtConv2dKernel"/>.
+/// Conv, X [N, C, spatial…] ∗ W [M, C/group, k…] + B [M] over 1 (audio, ECG, text), 2 (images) or 3 (volumes, video)
+/// spatial axes: relevance by the node's rule over <see cref="OrtConvKernel"/>.
 /// </summary>
 internal sealed class ConvPropagator : ILinearPropagator, IDisposable
 {
     private readonly Node _node;
     private readonly LinearLayer _layer;
     private readonly int _group;
-    private readonly int _kernelH;
-    private readonly int _kernelW;
-    private readonly ConcurrentDictionary<(int C, int H, int W), OrtConv2dKernel> _kernels = new();
+    private readonly int[] _kernel;
+    private readonly ConcurrentDictionary<string, OrtConvKernel> _kernels = new(StringComparer.Ordinal);
 
     public ConvPropagator(Node node, OnnxGraph graph)
     {
         _node = node;
         ConvParameters p = ConvParameters.Read(node, graph, "convolutions", "output channels", (shape, _) => shape[0]);
         _group = p.Group;
-        _kernelH = p.KernelH;
-        _kernelW = p.KernelW;
+        _kernel = p.Kernel;
         _layer = new LinearLayer(new LinearWeights(p.Values, p.Weights.Shape[0], _group, new WeightOrigin(node.Input(1), Transposed: false)), p.Bias);
         InputChannels = p.Weights.Shape[1] * _group;
     }
 
     public int InputChannels { get; }
 
-    /// <summary>The weight tensor's shape, [M, C/group, kH, kW].</summary>
-    internal int[] WeightShape => [_layer.Weights!.Rows, InputChannels / _group, _kernelH, _kernelW];
+    /// <summary>The weight tensor's shape, [M, C/group, k…].</summary>
+    internal int[] WeightShape => [_layer.Weights!.Rows, InputChannels / _group, .. _kernel];
 
     public IEnumerable<string> RequiredValues => [_node.Input(0)];
 
@@ -67,21 +66,32 @@ internal sealed class ConvPropagator : ILinearPropagator, IDisposable
 
     public (ILinearKernel Kernel, LinearLayer Layer) KernelFor(int[] inputRow)
     {
-        if (inputRow.Length != 3 || inputRow[0] != InputChannels)
+        if (inputRow.Length != _kernel.Length + 1 || inputRow[0] != InputChannels)
         {
-            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; expected [{InputChannels},H,W]");
+            throw LinearOps.Unsupported(_node, $"input has shape {Tensor.FormatShape(inputRow)} per image; a {_kernel.Length}-D convolution expects [{InputChannels},{string.Join(',', SpatialNames(_kernel.Length))}]");
         }
 
-        return (KernelFor(inputRow[0], inputRow[1], inputRow[2]), _layer);
+        return (KernelForRow(inputRow), _layer);
     }
 
     /// <summary>The layer's kernel for an input of c×h×w (ONNX Runtime sessions, built once per input size).</summary>
-    internal OrtConv2dKernel KernelFor(int c, int h, int w) =>
-        _kernels.GetOrAdd((c, h, w), key => new OrtConv2dKernel(key.C, _layer.Weights!.Rows, _group, Window2d.FromNode(_node, key.H, key.W, _kernelH, _kernelW, isPool: false)));
+    internal OrtConvKernel KernelFor(int c, int h, int w) => KernelForRow([c, h, w]);
+
+    /// <summary>The spatial axes' names of a <paramref name="rank"/>-D input, for messages.</summary>
+    internal static string[] SpatialNames(int rank) => rank switch
+    {
+        1 => ["L"],
+        2 => ["H", "W"],
+        3 => ["D", "H", "W"],
+        _ => Enumerable.Range(1, rank).Select(i => $"S{i}").ToArray(),
+    };
+
+    private OrtConvKernel KernelForRow(int[] row) =>
+        _kernels.GetOrAdd(Tensor.FormatShape(row), _ => new OrtConvKernel(row[0], _layer.Weights!.Rows, _group, Window.FromNode(_node, row[1..], _kernel, isPool: false)));
 
     public void Dispose()
     {
-        foreach (OrtConv2dKernel kernel in _kernels.Values)
+        foreach (OrtConvKernel kernel in _kernels.Values)
         {
             kernel.Dispose();
         }

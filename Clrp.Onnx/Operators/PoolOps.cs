@@ -25,7 +25,8 @@ internal enum PoolKind
 }
 
 /// <summary>
-/// 2-D pooling over x [N, C, H, W], as a <see cref="SparseKernel"/> over each channel plane's windows.
+/// Pooling over x [N, C, spatial…] with 1 (audio, ECG, text), 2 (images) or 3 (volumes, video) spatial axes, as a
+/// <see cref="SparseKernel"/> over each channel's windows.
 /// Max (both modes): output j's relevance goes to the window elements equal to its maximum, shared equally among ties
 /// (<see cref="IRelevanceAlgebra.WinnerTakeAll"/>).
 /// Average, relevance mode: the composite's Norm rule, <c>R_i = Σ_j x_i w_ij / stab(Σ_i' x_i' w_i'j) · R_j</c>, <c>w_ij = 1/count_j</c>
@@ -36,8 +37,7 @@ internal sealed class PoolPropagator : IOperatorPropagator
     private readonly Node _node;
     private readonly PoolKind _kind;
     private readonly bool _global;
-    private readonly int _kernelH;
-    private readonly int _kernelW;
+    private readonly int[]? _kernel;
     private readonly bool _countIncludePad;
     private readonly ConcurrentDictionary<string, SparseKernel> _windows = new(StringComparer.Ordinal);
 
@@ -49,13 +49,12 @@ internal sealed class PoolPropagator : IOperatorPropagator
         if (!global)
         {
             long[]? k = node.Attributes.GetInts("kernel_shape");
-            if (k is null || k.Length != 2)
+            if (k is null || k.Length is < 1 or > 3)
             {
-                throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, $"kernel_shape {(k is null ? "missing" : $"[{string.Join(',', k)}]")}; only 2-D pools are supported yet");
+                throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, $"kernel_shape {(k is null ? "missing" : $"[{string.Join(',', k)}]")}; 1-D, 2-D and 3-D pools (1 to 3 kernel sizes) are supported");
             }
 
-            _kernelH = (int)k[0];
-            _kernelW = (int)k[1];
+            _kernel = Array.ConvertAll(k, v => (int)v);
         }
 
         _countIncludePad = node.Attributes.GetInt("count_include_pad", 0) != 0;
@@ -72,9 +71,10 @@ internal sealed class PoolPropagator : IOperatorPropagator
     public RelValue?[] Propagate(RelValue?[] outputRelevance, IRelevanceAlgebra alg, PlanContext plan)
     {
         RelValue x = alg.Activation(_node.Input(0));
-        if (x.RowShape.Length != 3)
+        int spatial = x.RowShape.Length - 1;
+        if (spatial is < 1 or > 3 || (_kernel is not null && _kernel.Length != spatial))
         {
-            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"input has shape {x.ShapeText} per image; only 2-D pools over [N,C,H,W] are supported yet");
+            throw new UnsupportedOperatorException(_node.Name, _node.OpType, _node.Domain, _node.Opset, $"input has shape {x.ShapeText} per image; a {(_kernel is null ? "global" : $"{_kernel.Length}-D")} pool expects [C,L], [C,H,W] or [C,D,H,W]{(_kernel is null ? string.Empty : " with one kernel size per spatial axis")}");
         }
 
         SparseKernel windows = _windows.GetOrAdd(x.ShapeText, _ => Windows(x.RowShape));
@@ -89,68 +89,72 @@ internal sealed class PoolPropagator : IOperatorPropagator
             : LinearRuleEngine.Propagate(alg, plan.Norm, windows, LinearLayer.ParameterFree, x, RuleInputs.None, r)];
     }
 
-    /// <summary>The pool's windows over one image: per channel plane, output (oh, ow) reads the taps inside the input.</summary>
+    /// <summary>The pool's windows over one image: per channel, output position o reads the taps inside the input.</summary>
     private SparseKernel Windows(int[] row)
     {
-        int channels = row[0], h = row[1], w = row[2];
-        Window2d win = _global ? Window2d.Global(h, w) : Window2d.FromNode(_node, h, w, _kernelH, _kernelW, isPool: true);
-        int taps = win.KernelH * win.KernelW;
+        int channels = row[0];
+        int[] size = row[1..];
+        Window win = _global ? Window.Global(size) : Window.FromNode(_node, size, _kernel!, isPool: true);
+        int taps = win.Taps, rank = win.Rank;
         var index = new int[win.OutPositions * taps];
         float[]? weight = _kind == PoolKind.Average ? new float[index.Length] : null;
-        for (int oh = 0; oh < win.OutH; oh++)
+        Span<int> o = stackalloc int[rank];
+        Span<int> k = stackalloc int[rank];
+        for (int j = 0; j < win.OutPositions; j++)
         {
-            for (int ow = 0; ow < win.OutW; ow++)
+            Window.Unravel(j, win.Out, o);
+            int inside = 0;
+            for (int t = 0; t < taps; t++)
             {
-                int j = (oh * win.OutW) + ow, inside = 0;
-                for (int kh = 0; kh < win.KernelH; kh++)
+                Window.Unravel(t, win.Kernel, k);
+                int flat = 0;
+                bool valid = true;
+                for (int axis = 0; axis < rank; axis++)
                 {
-                    int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-                    for (int kw = 0; kw < win.KernelW; kw++)
-                    {
-                        int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-                        bool valid = (uint)ih < (uint)win.InH && (uint)iw < (uint)win.InW;
-                        index[(j * taps) + (kh * win.KernelW) + kw] = valid ? (ih * win.InW) + iw : -1;
-                        inside += valid ? 1 : 0;
-                    }
+                    int i = win.InputPosition(axis, o[axis], k[axis]);
+                    valid &= (uint)i < (uint)win.In[axis];
+                    flat = (flat * win.In[axis]) + i;
                 }
 
-                if (weight is not null)
-                {
-                    float wj = inside == 0 ? 0f : 1f / (_countIncludePad ? PaddedCount(win, oh, ow) : inside);
-                    Array.Fill(weight, wj, j * taps, taps);
-                }
+                index[(j * taps) + t] = valid ? flat : -1;
+                inside += valid ? 1 : 0;
+            }
+
+            if (weight is not null)
+            {
+                float wj = inside == 0 ? 0f : 1f / (_countIncludePad ? PaddedCount(win, o) : inside);
+                Array.Fill(weight, wj, j * taps, taps);
             }
         }
 
-        // Windows that tile the plane (2×2 stride 2; a global pool is one tile): the emitted forms reshape instead of gathering.
-        bool tiles = (win.StrideH == win.KernelH || win.OutH == 1) && (win.StrideW == win.KernelW || win.OutW == 1) && win.DilationH == 1 && win.DilationW == 1
-            && win.PadTop == 0 && win.PadLeft == 0 && win.PadBottom == 0 && win.PadRight == 0
-            && h == win.OutH * win.KernelH && w == win.OutW * win.KernelW;
-        return new SparseKernel(row, [channels, win.OutH, win.OutW], channels, taps, index, weight)
+        // Windows that tile a plane (2×2 stride 2; a global pool is one tile): the emitted forms reshape instead of gathering.
+        bool tiles = rank == 2 && Enumerable.Range(0, 2).All(a => (win.Strides[a] == win.Kernel[a] || win.Out[a] == 1) && win.Dilations[a] == 1
+            && win.PadsBegin[a] == 0 && win.PadsEnd[a] == 0 && size[a] == win.Out[a] * win.Kernel[a]);
+        return new SparseKernel(row, [channels, .. win.Out], channels, taps, index, weight)
         {
-            Tiles = tiles ? new PlaneTiles(h, w, win.KernelH, win.KernelW) : null,
+            Tiles = tiles ? new PlaneTiles(size[0], size[1], win.Kernel[0], win.Kernel[1]) : null,
         };
     }
 
     /// <summary>
-    /// Window positions inside the input or its pads: what count_include_pad divides by. Equals kH·kW except for
-    /// windows that ceil_mode lets run past the end pad (ONNX Runtime and PyTorch do not count those positions).
+    /// Window positions inside the input or its pads: what count_include_pad divides by. Equals the product of the kernel
+    /// sizes except for windows that ceil_mode lets run past the end pad (ONNX Runtime and PyTorch do not count those positions).
     /// </summary>
-    private static int PaddedCount(Window2d win, int oh, int ow)
+    private static int PaddedCount(Window win, ReadOnlySpan<int> o)
     {
-        int rows = 0, cols = 0;
-        for (int kh = 0; kh < win.KernelH; kh++)
+        int count = 1;
+        for (int axis = 0; axis < win.Rank; axis++)
         {
-            int ih = (oh * win.StrideH) - win.PadTop + (kh * win.DilationH);
-            rows += ih >= -win.PadTop && ih < win.InH + win.PadBottom ? 1 : 0;
+            int along = 0;
+            for (int k = 0; k < win.Kernel[axis]; k++)
+            {
+                int i = win.InputPosition(axis, o[axis], k);
+                along += i >= -win.PadsBegin[axis] && i < win.In[axis] + win.PadsEnd[axis] ? 1 : 0;
+            }
+
+            count *= along;
         }
 
-        for (int kw = 0; kw < win.KernelW; kw++)
-        {
-            int iw = (ow * win.StrideW) - win.PadLeft + (kw * win.DilationW);
-            cols += iw >= -win.PadLeft && iw < win.InW + win.PadRight ? 1 : 0;
-        }
-
-        return rows * cols;
+        return count;
     }
 }

@@ -18,7 +18,7 @@ public class ConvolutionKernelBenchmarks
     private Tensor _g = null!;
     private LinearWeights _w = null!;
     private Conv2dKernel _managed = null!;
-    private OrtConv2dKernel _ort = null!;
+    private OrtConvKernel _ort = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -29,7 +29,7 @@ public class ConvolutionKernelBenchmarks
         _w = new LinearWeights(Random(random, OutChannels, Channels, 3, 3).Data, OutChannels);
         var window = new Window2d(3, 3, 1, 1, 1, 1, 1, 1, 1, 1, Size, Size, Size, Size);
         _managed = new Conv2dKernel(Channels, OutChannels, 1, window);
-        _ort = new OrtConv2dKernel(Channels, OutChannels, 1, window);
+        _ort = new OrtConvKernel(Channels, OutChannels, 1, window);
         _ = _ort.Forward(_x, _w);
         _ = _ort.InputGradient(_g, _w);
     }

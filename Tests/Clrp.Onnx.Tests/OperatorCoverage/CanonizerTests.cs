@@ -175,7 +175,7 @@ public sealed class CanonizerTests
         if (linear.OpType == "Conv")
         {
             using var conv = new ConvPropagator(linear, folded);
-            OrtConv2dKernel kernel = conv.KernelFor(shape[0], shape[1], shape[2]);
+            OrtConvKernel kernel = conv.KernelFor(shape[0], shape[1], shape[2]);
             Tensor zc = kernel.Forward(new Tensor(x, [2, .. shape]), conv.Layer.Weights);
             kernel.AddBias(zc, conv.Layer.Bias!);
             return zc;

@@ -34,11 +34,11 @@ public sealed class ConvTransposeTests
 
         OnnxGraph graph = OnnxModelReader.Read(model, name);
         using var propagator = new ConvTransposePropagator(graph.Nodes.Single(n => n.OpType == "ConvTranspose"), graph);
-        ConvTranspose2dKernel kernel = propagator.KernelFor(h, w);
+        ConvTransposeKernel kernel = propagator.KernelFor(h, w);
         Tensor z = kernel.Forward(new Tensor(x, [2, inC, h, w]), propagator.Layer.Weights);
         kernel.AddBias(z, propagator.Layer.Bias!);
         CollectionAssert.AreEqual(expectedShape, z.Shape, $"{name}: output shape");
-        Compare.Close(z.Data, expected, 1e-5, $"{name}: ConvTranspose2dKernel.Forward vs ORT");
+        Compare.Close(z.Data, expected, 1e-5, $"{name}: ConvTransposeKernel.Forward vs ORT");
     }
 
     [TestMethod]

@@ -5,17 +5,17 @@ using Clrp.Onnx.Tensors;
 namespace Clrp.Onnx.Kernels;
 
 /// <summary>
-/// 2-D transposed convolution (ONNX ConvTranspose) with groups, strides, dilations and pads:
-/// <c>y[b, o, i·s − p + k·d] += Σ_c x[b, c, i] · W[c, o, k]</c> (W in ONNX layout [C_in, C_out/group, kH, kW]).
+/// Transposed convolution over 1, 2 or 3 spatial axes (ONNX ConvTranspose) with groups, strides, dilations and pads:
+/// <c>y[b, o, i·s − p + k·d] += Σ_c x[b, c, i] · W[c, o, k]</c> (W in ONNX layout [C_in, C_out/group, k…]).
 /// It is the adjoint of the convolution that reads y with those weights, so <see cref="Forward"/> is that convolution's
-/// input gradient and <see cref="InputGradient"/> is that convolution (an <see cref="OrtConv2dKernel"/> over the output
+/// input gradient and <see cref="InputGradient"/> is that convolution (an <see cref="OrtConvKernel"/> over the output
 /// grid, so both run on ONNX Runtime like every other convolution of the walk).
-/// The weights the rules see are output-major, [C_out, C_in/group, kH, kW], so that row o is output channel o (its bias,
+/// The weights the rules see are output-major, [C_out, C_in/group, k…], so that row o is output channel o (its bias,
 /// CLRP2's negated unit); they are rearranged to ONNX layout once per weight set and cached.
 /// </summary>
-internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
+internal sealed class ConvTransposeKernel : ILinearKernel, IDisposable
 {
-    private readonly OrtConv2dKernel _adjoint;
+    private readonly OrtConvKernel _adjoint;
     private readonly int _inChannels;
     private readonly int _outChannels;
     private readonly int _groups;
@@ -24,33 +24,33 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
     /// <param name="inChannels">C_in.</param>
     /// <param name="outChannels">C_out.</param>
     /// <param name="groups">group.</param>
-    /// <param name="window">The window of the adjoint convolution: its input is this layer's output (H_out × W_out), its output this layer's input (H_in × W_in).</param>
-    public ConvTranspose2dKernel(int inChannels, int outChannels, int groups, Window2d window)
+    /// <param name="window">The window of the adjoint convolution: its input is this layer's output (the output grid), its output this layer's input (the input grid).</param>
+    public ConvTransposeKernel(int inChannels, int outChannels, int groups, Window window)
     {
         _inChannels = inChannels;
         _outChannels = outChannels;
         _groups = groups;
-        _adjoint = new OrtConv2dKernel(outChannels, inChannels, groups, window);
-        InputShape = [inChannels, window.OutH, window.OutW];
-        OutputShape = [outChannels, window.InH, window.InW];
+        _adjoint = new OrtConvKernel(outChannels, inChannels, groups, window);
+        InputShape = [inChannels, .. window.Out];
+        OutputShape = [outChannels, .. window.In];
     }
 
     public int[] InputShape { get; }
 
     public int[] OutputShape { get; }
 
-    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null) => _adjoint.InputGradient(x, OnnxLayout(OrtConv2dKernel.Required(weights)), pool);
+    public Tensor Forward(Tensor x, LinearWeights? weights, BufferPool? pool = null) => _adjoint.InputGradient(x, OnnxLayout(OrtConvKernel.Required(weights)), pool);
 
-    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null) => _adjoint.Forward(g, OnnxLayout(OrtConv2dKernel.Required(weights)), pool);
+    public Tensor InputGradient(Tensor g, LinearWeights? weights, BufferPool? pool = null) => _adjoint.Forward(g, OnnxLayout(OrtConvKernel.Required(weights)), pool);
 
     /// <summary>ConvTranspose(x, W) is the adjoint of the convolution over its output grid; W in ONNX layout serves both.</summary>
     public string EmitForward(OnnxEmitter emitter, string x, EmittedWeights? weights) => _adjoint.EmitAdjoint(emitter, x, weights);
 
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) => _adjoint.EmitForward(emitter, g, weights);
 
-    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias, OutputShape.Length - 1);
 
-    /// <summary>ONNX ConvTranspose layout [C_in, C_out/group, kH, kW].</summary>
+    /// <summary>ONNX ConvTranspose layout [C_in, C_out/group, k…].</summary>
     public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights)
     {
         LinearWeights onnx = OnnxLayout(weights);
@@ -60,7 +60,7 @@ internal sealed class ConvTranspose2dKernel : ILinearKernel, IDisposable
 
     public void AddBias(Tensor z, float[] bias)
     {
-        int positions = OutputShape[1] * OutputShape[2];
+        int positions = OutputShape.Skip(1).Aggregate(1, (p, d) => p * d);
         for (int b = 0; b < z.Shape[0]; b++)
         {
             for (int o = 0; o < _outChannels; o++)

@@ -7,29 +7,35 @@ using Microsoft.ML.OnnxRuntime;
 namespace Clrp.Onnx.Kernels;
 
 /// <summary>
-/// The same map as <see cref="Conv2dKernel"/> — <c>z = W ∗ x</c> and its transpose <c>Wᵀ ∗ g</c> — computed by
+/// A convolution over 1, 2 or 3 spatial axes, for 2-D the same map as <see cref="Conv2dKernel"/> — <c>z = W ∗ x</c> and its transpose <c>Wᵀ ∗ g</c> — computed by
 /// ONNX Runtime (MLAS on the CPU) through one-node Conv / ConvTranspose sessions per weight set. Measured here
 /// on a 128→256 3×3 layer at 56²: ~195 GFLOP/s forward and ~170 GFLOP/s transposed, against ~10–30 for the
 /// managed im2col kernel, so the relevance walk costs a few forward passes instead of a hundred.
 /// Sessions are created on first use of each weight set (w, w⁺, …) and disposed with the kernel.
 /// </summary>
-internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
+internal sealed class OrtConvKernel : ILinearKernel, IDisposable
 {
     private readonly int _channels;
     private readonly int _groups;
-    private readonly Window2d _window;
+    private readonly Window _window;
     private readonly ConditionalWeakTable<LinearWeights, Sessions> _sessions = new();
     private readonly List<Sessions> _created = [];
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    public OrtConv2dKernel(int channels, int outChannels, int groups, Window2d window)
+    public OrtConvKernel(int channels, int outChannels, int groups, Window window)
     {
         _channels = channels;
         _groups = groups;
         _window = window;
-        InputShape = [channels, window.InH, window.InW];
-        OutputShape = [outChannels, window.OutH, window.OutW];
+        InputShape = [channels, .. window.In];
+        OutputShape = [outChannels, .. window.Out];
+    }
+
+    /// <summary>A 2-D kernel (the managed reference kernel's geometry).</summary>
+    public OrtConvKernel(int channels, int outChannels, int groups, Window2d window)
+        : this(channels, outChannels, groups, Window.From(window))
+    {
     }
 
     public int[] InputShape { get; }
@@ -48,11 +54,11 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
     public string EmitAdjoint(OnnxEmitter emitter, string g, EmittedWeights? weights) =>
         ConvEmission.Adjoint(emitter, g, Required(weights).Name, _window, _groups, InputShape[0]);
 
-    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias);
+    public string EmitAddBias(OnnxEmitter emitter, string z, float[] bias) => ConvEmission.AddChannelBias(emitter, z, bias, _window.Rank);
 
-    /// <summary>[M, C/group, kH, kW]: the layout the weights already have.</summary>
+    /// <summary>[M, C/group, k…]: the layout the weights already have.</summary>
     public (float[] Values, int[] Shape) OnnxWeights(LinearWeights weights) =>
-        (weights.Values, [weights.Rows, _channels / _groups, _window.KernelH, _window.KernelW]);
+        (weights.Values, [weights.Rows, _channels / _groups, .. _window.Kernel]);
 
     internal static T Required<T>(T? weights)
         where T : class => weights ?? throw new ArgumentNullException(nameof(weights), "a convolution needs weights.");
@@ -113,7 +119,7 @@ internal sealed class OrtConv2dKernel : ILinearKernel, IDisposable
     }
 
     /// <summary>The forward and transposed sessions of one weight set, each created when first needed.</summary>
-    private sealed class Sessions(LinearWeights weights, int channels, int groups, Window2d window) : IDisposable
+    private sealed class Sessions(LinearWeights weights, int channels, int groups, Window window) : IDisposable
     {
         private readonly Lazy<InferenceSession> _forward = new(() => OrtSessionFactory.CreateKernelSession(OrtKernelModels.Convolution(weights, channels, groups, window)));
         private readonly Lazy<InferenceSession> _transposed = new(() => OrtSessionFactory.CreateKernelSession(OrtKernelModels.TransposedConvolution(weights, channels, groups, window)));

@@ -10,7 +10,7 @@ namespace Clrp.Onnx.Tests.Kernels;
 /// dilations, groups and sizes where the forward size rounds down (output_padding must restore the input size).
 /// </summary>
 [TestClass]
-public sealed class OrtConv2dKernelTests
+public sealed class OrtConvKernelTests
 {
     public static IEnumerable<object[]> Geometries()
     {
@@ -33,7 +33,7 @@ public sealed class OrtConv2dKernelTests
         var window = new Window2d(kh, kw, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3], h, w, outH, outW);
         var weights = new LinearWeights(RandomArray(random, outChannels * (channels / groups) * kh * kw), outChannels, groups);
         var managed = new Conv2dKernel(channels, outChannels, groups, window);
-        using var ort = new OrtConv2dKernel(channels, outChannels, groups, window);
+        using var ort = new OrtConvKernel(channels, outChannels, groups, window);
 
         var x = new Tensor(RandomArray(random, 2 * channels * h * w), [2, channels, h, w]);
         Compare.Close(ort.Forward(x, weights).Data, managed.Forward(x, weights).Data, 1e-5, "forward");
