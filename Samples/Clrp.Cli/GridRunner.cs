@@ -71,6 +71,11 @@ internal static class GridRunner
     private static (SKBitmap?[][] Panels, List<string> Labels) Panels(GridRequest request, List<(string Name, LoadedInput Input)> images, List<Explanation> explanations)
     {
         Explanation first = explanations[0];
+        if (first.Relevance.Rank != 5)
+        {
+            throw new InvalidOptionsException($"grid draws maps of image inputs [N,C,H,W]; the relevance has shape {first.Relevance.ShapeText}. Use explain --out to save it as .npy.");
+        }
+
         int height = first.Heatmap.Shape[2], width = first.Heatmap.Shape[3];
         var rows = new List<SKBitmap?[]>();
         var labels = new List<string>();

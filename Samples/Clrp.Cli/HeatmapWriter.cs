@@ -10,7 +10,9 @@ namespace Clrp.Cli;
 /// Writes <c>--heatmap</c>: the channel-summed map as a PNG, with a diverging colour map centred on 0 for
 /// signed maps (LRP, SGLRP, gradients) and a sequential one for the non-negative CLRP maps, laid over the
 /// input picture when there is one, enlarged so that small inputs (28×28) stay visible. Several maps
-/// (--top-k, a batch) become a grid: one column per explained class, one row per image.
+/// (--top-k, a batch) become a grid: one column per explained class, one row per image. A 1-D input's map ([N,C,L]:
+/// audio, ECG, text) is drawn as a strip, the channel-summed relevance along L with an 8:1 aspect; a 3-D input's map is
+/// refused (there is no single picture of a volume: --out writes it as .npy to view slice by slice).
 /// </summary>
 internal static class HeatmapWriter
 {
@@ -29,13 +31,19 @@ internal static class HeatmapWriter
     /// <param name="overlay">The input picture to draw under the maps, or null.</param>
     public static (int Width, int Height) Write(string path, Explanation explanation, LoadedImage? overlay)
     {
-        if (explanation.Relevance.Rank != 5)
+        if (explanation.Relevance.Rank == 6)
         {
-            throw new InvalidOptionsException($"--heatmap needs an image-shaped input [N,C,H,W]; the relevance has shape {explanation.Relevance.ShapeText}. Use --out to save it.");
+            throw new InvalidOptionsException($"--heatmap draws 1-D and 2-D maps; the relevance of a 3-D input has shape {explanation.Relevance.ShapeText} [N,k,C,D,H,W]. Use --out to save it as .npy and view it slice by slice.");
+        }
+
+        if (explanation.Relevance.Rank is not (4 or 5))
+        {
+            throw new InvalidOptionsException($"--heatmap needs an image-shaped input [N,C,H,W] or a 1-D signal [N,C,L]; the relevance has shape {explanation.Relevance.ShapeText}. Use --out to save it.");
         }
 
         int images = explanation.Heatmap.Shape[0], k = explanation.TargetsPerImage;
-        int height = explanation.Heatmap.Shape[2], width = explanation.Heatmap.Shape[3];
+        (int width, int height, Func<int, int, float[]> mapOf) = Maps(explanation);
+        overlay = explanation.Relevance.Rank == 5 ? overlay : null;
         if ((long)width * height * images * k > MaxMapPixels)
         {
             throw new InvalidOptionsException($"--heatmap cannot draw {images * k} map(s) of {width}×{height} pixels (over {MaxMapPixels >> 20} Mi pixels in all); write the relevance with --out instead.");
@@ -45,7 +53,7 @@ internal static class HeatmapWriter
 
         if (images == 1 && k == 1)
         {
-            using SKBitmap single = HeatmapRenderer.Render(explanation.HeatmapOf(0), width, height, options);
+            using SKBitmap single = HeatmapRenderer.Render(mapOf(0, 0), width, height, options);
             HeatmapRenderer.SavePng(OutputPaths.Prepare(path), single);
             return (single.Width, single.Height);
         }
@@ -55,7 +63,7 @@ internal static class HeatmapWriter
         {
             for (int img = 0; img < images; img++)
             {
-                panels.Add(Enumerable.Range(0, k).Select(i => (SKBitmap?)HeatmapRenderer.Render(explanation.HeatmapOf(img, i), width, height, options)).ToArray());
+                panels.Add(Enumerable.Range(0, k).Select(i => (SKBitmap?)HeatmapRenderer.Render(mapOf(img, i), width, height, options)).ToArray());
             }
 
             (IReadOnlyList<string> titles, IReadOnlyList<string>? labels) = Captions(explanation, images, k);
@@ -70,6 +78,40 @@ internal static class HeatmapWriter
                 panel?.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The maps to draw and their size: an image's channel-summed map [H, W] as it is; a 1-D signal's channel-summed
+    /// relevance [L] repeated over ⌈L/8⌉ rows, a strip that the enlargement then brings to a readable height.
+    /// </summary>
+    private static (int Width, int Height, Func<int, int, float[]> MapOf) Maps(Explanation explanation)
+    {
+        if (explanation.Relevance.Rank == 5)
+        {
+            return (explanation.Heatmap.Shape[3], explanation.Heatmap.Shape[2], explanation.HeatmapOf);
+        }
+
+        int channels = explanation.Relevance.Shape[2], length = explanation.Relevance.Shape[3], rows = Math.Max(1, (length + 7) / 8);
+        return (length, rows, (img, i) =>
+        {
+            int start = ((img * explanation.TargetsPerImage) + i) * channels * length;
+            var line = new float[length];
+            for (int c = 0; c < channels; c++)
+            {
+                for (int t = 0; t < length; t++)
+                {
+                    line[t] += explanation.Relevance.Data[start + (c * length) + t];
+                }
+            }
+
+            var strip = new float[length * rows];
+            for (int r = 0; r < rows; r++)
+            {
+                line.CopyTo(strip, r * length);
+            }
+
+            return strip;
+        });
     }
 
     /// <summary>
