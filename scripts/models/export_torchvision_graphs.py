@@ -104,6 +104,7 @@ ARCHS = {
     "resnext50_32x4d": (lambda: tvm.resnext50_32x4d(weights=None), 64, 16),
     "wide_resnet50_2": (lambda: tvm.wide_resnet50_2(weights=None), 64, 13),
     "alexnet": (lambda: alexnet_small(), 64, 11),
+    "efficientnet_v2_s": (lambda: tvm.efficientnet_v2_s(weights=None), 64, 16),
 }
 
 SEED = 20180101
