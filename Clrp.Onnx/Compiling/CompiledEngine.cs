@@ -17,6 +17,7 @@ internal sealed class CompiledEngine : IExplanationEngine
     private readonly string _source;
     private readonly bool _batchFixedToOne;
     private readonly string[] _outputs;
+    private readonly int[]? _heatmapRow;
 
     private CompiledEngine(InferenceSession session, string provider, CompiledGraph graph, string source, bool batchFixedToOne)
     {
@@ -26,6 +27,10 @@ internal sealed class CompiledEngine : IExplanationEngine
         _source = source;
         _batchFixedToOne = batchFixedToOne;
         _outputs = session.OutputMetadata.Keys.ToArray();
+        // The heatmap's per-image dims as the graph declares them ([k, H, W]; channels-last inputs sum their last axis).
+        _heatmapRow = session.OutputMetadata.TryGetValue(CompiledNames.Heatmap, out NodeMetadata? heat) && heat.Dimensions.Skip(1).All(d => d > 0)
+            ? heat.Dimensions.Skip(1).ToArray()
+            : null;
     }
 
     public string Name => "compiled";
@@ -127,7 +132,7 @@ internal sealed class CompiledEngine : IExplanationEngine
         return name switch
         {
             CompiledNames.Logits => [n, _graph.Classes],
-            CompiledNames.Heatmap => row.Length == 3 ? [n, k, row[1], row[2]] : [n, k, .. row],
+            CompiledNames.Heatmap => _heatmapRow is not null ? [n, .. _heatmapRow] : row.Length == 3 ? [n, k, row[1], row[2]] : [n, k, .. row],
             CompiledNames.SeedSums or CompiledNames.InputSums => [n, walked],
             _ => [n, k, .. row],
         };

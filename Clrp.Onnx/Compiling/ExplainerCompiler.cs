@@ -85,7 +85,7 @@ internal static class ExplainerCompiler
             throw new CompilationException($"{plan.Graph.Source}: node '{observer.Current?.Name}' ({observer.Current?.OpType}) cannot be compiled: {e.Message}", e);
         }
 
-        EmittedMaps maps = MapEmission.Emit(emitter, EmittingAlgebra.NameOf(walked), plan.Input.Name, request.ImageShape, seeds, classes, request.Method, request.DualSeed, layout);
+        EmittedMaps maps = MapEmission.Emit(emitter, EmittingAlgebra.NameOf(walked), plan.Input.Name, request.ImageShape, seeds, classes, request.Method, request.DualSeed, layout, plan.ChannelsLast);
         byte[] bytes = Assemble(plan, source, emitter, request, seeds, maps, logits2d, classes);
         return new CompiledGraph(bytes, request, layout, classes, plan.Input.Name, emitter.Nodes.Count + 1);
     }
@@ -107,7 +107,7 @@ internal static class ExplainerCompiler
             (CompiledNames.Logits, logits2d, 1, [classes]),
             (CompiledNames.Classes, seeds.Classes, 7, [k]),
             (CompiledNames.Relevance, maps.Relevance, 1, [k, .. row]),
-            (CompiledNames.Heatmap, maps.Heatmap, 1, row.Length == 3 ? [k, .. row[1..]] : [k, .. row]),
+            (CompiledNames.Heatmap, maps.Heatmap, 1, row.Length != 3 ? [k, .. row] : plan.ChannelsLast ? [k, .. row[..2]] : [k, .. row[1..]]),
             (CompiledNames.SeedSums, seeds.DualSeedSums is null ? seeds.TargetSeedSums : emitter.Node("Concat", [seeds.TargetSeedSums, emitter.Reshape(seeds.DualSeedSums, -1, k)], OnnxEmitter.Int("axis", 1)), 1, [request.Method.IsContrastive() ? 2 * k : k]),
             (CompiledNames.InputSums, maps.InputSums, 1, [request.Method.IsContrastive() ? 2 * k : k]),
         };

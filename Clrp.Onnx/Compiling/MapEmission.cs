@@ -25,7 +25,8 @@ internal static class MapEmission
     /// <param name="method">The method.</param>
     /// <param name="dualSeed">CLRP1's dual.</param>
     /// <param name="layout">The row layout.</param>
-    public static EmittedMaps Emit(OnnxEmitter e, string walked, string input, int[] row, EmittedSeeds seeds, int classes, ExplainMethod method, DualSeed dualSeed, SeedBatch layout)
+    /// <param name="channelsLast">The input is [N,H,W,C] (<see cref="Planning.ExplanationPlan.ChannelsLast"/>).</param>
+    public static EmittedMaps Emit(OnnxEmitter e, string walked, string input, int[] row, EmittedSeeds seeds, int classes, ExplainMethod method, DualSeed dualSeed, SeedBatch layout, bool channelsLast = false)
     {
         int k = layout.K, rank = row.Length;
         long[] rowDims = row.Select(d => (long)d).ToArray();
@@ -39,16 +40,16 @@ internal static class MapEmission
         {
             case ExplainMethod.GradientInput:
                 string map = e.Node("Mul", [target, e.Reshape(input, [-1, 1, .. rowDims])]);
-                return new EmittedMaps(map, Heatmap(e, map, rank), Flat(targetSums), null, null, null);
+                return new EmittedMaps(map, Heatmap(e, map, rank, channelsLast), Flat(targetSums), null, null, null);
             case ExplainMethod.Clrp1 or ExplainMethod.Clrp2:
                 string dual = layout.ExplicitDuals ? e.Slice(perImage, [k], [2 * k], [1]) : Clrp1Dual(e, perImage, target, seeds, classes, dualSeed, k, rank);
                 string dualSums = Sum(e, dual, rowAxes);
                 string signed = e.Node("Sub", [e.Node("Div", [target, Normaliser(e, targetSums)]), e.Node("Div", [dual, Normaliser(e, dualSums)])]);
                 string contrast = e.Node("Relu", [signed]);
                 string sums = e.Node("Concat", [Flat(targetSums), Flat(dualSums)], OnnxEmitter.Int("axis", 1));
-                return new EmittedMaps(contrast, Heatmap(e, contrast, rank), sums, target, dual, signed);
+                return new EmittedMaps(contrast, Heatmap(e, contrast, rank, channelsLast), sums, target, dual, signed);
             default:
-                return new EmittedMaps(target, Heatmap(e, target, rank), Flat(targetSums), null, null, null);
+                return new EmittedMaps(target, Heatmap(e, target, rank, channelsLast), Flat(targetSums), null, null, null);
         }
     }
 
@@ -77,7 +78,7 @@ internal static class MapEmission
     private static string Normaliser(OnnxEmitter e, string sums) =>
         e.Select(e.LessFloat(e.Node("Abs", [sums]), e.Scalar(SumFloor)), e.Scalar(1f), sums);
 
-    /// <summary>Channel sum [N, k, H, W] of maps over [C, H, W] images; other ranks keep the map.</summary>
-    private static string Heatmap(OnnxEmitter e, string map, int rank) =>
-        rank == 3 ? e.Reduce("ReduceSum", map, [2], keepDims: false) : map;
+    /// <summary>Channel sum [N, k, H, W] of maps over [C, H, W] images (over [H, W, C] for channels-last inputs); other ranks keep the map.</summary>
+    private static string Heatmap(OnnxEmitter e, string map, int rank, bool channelsLast) =>
+        rank == 3 ? e.Reduce("ReduceSum", map, [channelsLast ? 4 : 2], keepDims: false) : map;
 }

@@ -44,7 +44,10 @@ public sealed class Explanation
     /// </summary>
     public Tensor Relevance { get; }
 
-    /// <summary>Channel sum of <see cref="Relevance"/>: [N, k, H, W] for image inputs (rank-4 models); [N, k, …] otherwise.</summary>
+    /// <summary>
+    /// Channel sum of <see cref="Relevance"/>: [N, k, H, W] for image inputs (rank-4 models; the last axis for channels-last
+    /// [N,H,W,C] inputs, recognised by the Transpose to NCHW that reads them); [N, k, …] otherwise.
+    /// </summary>
     public Tensor Heatmap { get; }
 
     /// <summary>The explained tensor's values, [N, K].</summary>
@@ -94,6 +97,19 @@ public sealed class Explanation
     {
         int plane = Heatmap.Length / (Heatmap.Shape[0] * Heatmap.Shape[1]);
         return Heatmap.Data.AsSpan(((image * TargetsPerImage) + index) * plane, plane).ToArray();
+    }
+
+    /// <summary>The heatmap of a channels-last image input: [N, k, H, W, C] summed over C.</summary>
+    internal static Tensor ChannelsLastSum(Tensor relevance)
+    {
+        int n = relevance.Shape[0], k = relevance.Shape[1], h = relevance.Shape[2], w = relevance.Shape[3], c = relevance.Shape[4];
+        var heat = new Tensor(n, k, h, w);
+        for (int p = 0; p < heat.Length; p++)
+        {
+            heat.Data[p] = System.Numerics.Tensors.TensorPrimitives.Sum(relevance.Data.AsSpan(p * c, c));
+        }
+
+        return heat;
     }
 
     private static Tensor ChannelSum(Tensor relevance)

@@ -197,7 +197,8 @@ internal sealed class ManagedEngine : IExplanationEngine
 
         string rules = _options.Method.IsGradient() ? "gradient" : _composite.Name;
         ExplainerChecks.ValidateRelevance(final, _plan.Graph.Source, _options.Method, rules);
-        return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider)
+        return new Explanation(_options.Method, rules, final, logits, targets, k, targetR, dualR, signed, diagnostics, _capture.Provider,
+            _plan.ChannelsLast && final.Rank == 5 ? Explanation.ChannelsLastSum(final) : null)
         {
             Engine = Name,
             ForwardTime = forwardTime,

@@ -63,6 +63,13 @@ internal sealed class ExplanationPlan : IDisposable
 
     public ValueInfo Input { get; }
 
+    /// <summary>
+    /// True for a channels-last image input [N,H,W,C] (Keras/TensorFlow exports): rank 4 and read only by Transposes to
+    /// NCHW (perm 0,3,1,2), as tf2onnx writes it. Heatmaps then sum the last axis instead of axis 1.
+    /// </summary>
+    public bool ChannelsLast => Input.Dimensions is { Count: 4 } && Original.Consumers(Input.Name) is { Count: > 0 } readers
+        && readers.All(n => n.OpType == "Transpose" && n.Attributes.GetInts("perm") is [0, 3, 1, 2]);
+
     /// <summary>The output the user asked for (or the first graph output).</summary>
     public string ExplainedOutput { get; }
 

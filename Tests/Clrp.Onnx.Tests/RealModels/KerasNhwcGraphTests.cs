@@ -47,6 +47,37 @@ public sealed class KerasNhwcGraphTests
         TestContext.WriteLine($"{File}: epsilon-plus CLRP1: {Describe(eps)}");
     }
 
+    /// <summary>The heatmap of a channels-last input sums its last axis (C), in both engines and in the CLI's picture.</summary>
+    [TestMethod]
+    public void Heatmap_of_the_nhwc_input_sums_its_channels()
+    {
+        Tensor input = Input();
+        foreach (ExplainerEngine engine in new[] { ExplainerEngine.Managed, ExplainerEngine.Compiled })
+        {
+            using var explainer = ClrpExplainer.Load(TestPaths.Model(File), new ExplainerOptions { Engine = engine, Method = ExplainMethod.Lrp });
+            Explanation e = explainer.Explain(input, Target.TopK(2));
+            CollectionAssert.AreEqual(new[] { 1, 2, 32, 32 }, e.Heatmap.Shape, $"{engine}: heatmap [N,k,H,W]");
+            double[] expected = Enumerable.Range(0, 2 * 32 * 32).Select(p => Enumerable.Range(0, 3).Sum(c => (double)e.Relevance.Data[(p * 3) + c])).ToArray();
+            Compare.Close(e.Heatmap.Data, expected, 1e-5, $"{engine}: heatmap = relevance summed over the last (channel) axis");
+        }
+
+        string dir = TestPaths.TempDir();
+        try
+        {
+            string npy = Path.Combine(dir, "x.npy"), png = Path.Combine(dir, "h.png");
+            NpyFile.Write(npy, input.Reshape(32, 32, 3));
+            Cli.CliRun run = Cli.CliRun.Of("explain", "--model", TestPaths.Model(File), "--input", npy, "--heatmap", png);
+            run.AssertSuccess();
+            using SkiaSharp.SKBitmap picture = SkiaSharp.SKBitmap.Decode(png);
+            Assert.AreEqual(224, picture.Width, "a 32×32 map enlarged to 224");
+            Assert.AreEqual(224, picture.Height, "a 32×32 map enlarged to 224");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void Compiled_equals_managed_on_the_keras_nhwc_graph()
     {
