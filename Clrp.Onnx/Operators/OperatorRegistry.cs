@@ -64,6 +64,7 @@ internal sealed class OperatorRegistry
         ShapeOps.Register(registry);
         ElementwiseOps.Register(registry);
         LrnOps.Register(registry);
+        NormalizationOps.Register(registry);
         ArithmeticOps.Register(registry);
         RoutingOps.Register(registry);
         ConcatSplitOps.Register(registry);

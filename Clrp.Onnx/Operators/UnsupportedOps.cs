@@ -4,7 +4,7 @@ namespace Clrp.Onnx.Operators;
 
 /// <summary>
 /// Why an operator has no propagator, and what to use instead: the text of a registry miss. Known gaps (recurrent ops,
-/// quantised ops, normalisations over an activation's own statistics, ONNX Runtime's fused com.microsoft ops) get their
+/// quantised ops, ONNX Runtime's fused com.microsoft ops) get their
 /// reason and alternative; any other op gets the supported op with the closest name.
 /// </summary>
 internal static class UnsupportedOps
@@ -24,9 +24,6 @@ internal static class UnsupportedOps
         ["QLinearMatMul"] = ("quantised operators are not supported", "MatMul (explain the float32 model)"),
         ["QuantizeLinear"] = ("quantised operators are not supported", "the float32 model"),
         ["DequantizeLinear"] = ("quantised operators are not supported", "the float32 model"),
-        ["InstanceNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
-        ["LayerNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
-        ["GroupNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
         ["Attention"] = ("attention multiplies two activations, which is outside ClrpMl's CNN scope", "Gemm/MatMul with constant weights"),
         ["LpPool"] = ("Lp pooling has no LRP convention here yet", "AveragePool or MaxPool"),
         ["GlobalLpPool"] = ("Lp pooling has no LRP convention here yet", "GlobalAveragePool or GlobalMaxPool"),

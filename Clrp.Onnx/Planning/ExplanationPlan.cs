@@ -112,6 +112,8 @@ internal sealed class ExplanationPlan : IDisposable
         OnnxGraph graph = FoldConstants.Apply(RemovePassThrough.Apply(original));
         graph = FoldShapeArithmetic.Apply(graph, (batch, values) => StaticShapes(original, input, batch, values));
         graph = FuseMatMulAdd.Apply(FoldBatchNormDense.Apply(FoldBatchNorm.Apply(graph)));
+        // Exporters' decompositions of GELU, LayerNorm and L2 normalisation become one node each for the walk (issue 11).
+        graph = FuseL2Normalize.Apply(FuseLayerNorm.Apply(FuseGelu.Apply(graph)));
         string explained = outputName ?? graph.Outputs[0].Name;
         if (graph.Producer(explained) is null)
         {

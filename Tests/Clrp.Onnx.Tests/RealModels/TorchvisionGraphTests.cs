@@ -51,6 +51,10 @@ public sealed class TorchvisionGraphTests
         ["wide_resnet50_2-bn.onnx"] = "86bfca6f4931c3cc6ea1a0651c708b7cec2a06db64bbd818c68f1063e4bb0f8c",
         ["wide_resnet50_2-folded.onnx"] = "f01c09adaaf7024435f8f3240382e59a31ea22502f168c13883249a563074ef4",
         ["alexnet.onnx"] = "ca8b91ae55f2e7a8d90db5e3fe829ca4e753d7c9e54296c372b345f6be305b17",
+        ["convnext_small_test.onnx"] = "b02914d5721e25312e8db0ba2f55ca5b4688403ced616e9f29fc0a0a26118ad4",
+        ["convnext_small_test_opset14.onnx"] = "75e44167b8dc4df4f6a2b698be5aa6ab0e40a78d59ac527fafd5301327427b2d",
+        ["convnext_tiny.onnx"] = "57a14b22a91c1911e805a99e184c1c3722de6a38ed741141959bed32910d0cfc",
+        ["convnext_tiny_opset14.onnx"] = "30481d5f01434f282cfa2c0d563841310638677151dd539c74193f44142ab208",
     };
 
     public TestContext TestContext { get; set; } = null!;
@@ -88,6 +92,22 @@ public sealed class TorchvisionGraphTests
     [DataRow("resnext50_32x4d")]
     [DataRow("wide_resnet50_2")]
     public void Modern_large_architecture_explains_end_to_end(string arch) => Check(arch);
+
+    /// <summary>
+    /// ConvNeXt (issue 11): LayerNorm, GELU (Erf pattern), NHWC Linear layers, layer scale. Each architecture is exported
+    /// twice, at opset 17 (one LayerNormalization op) and at opset 14 (LayerNorm decomposed, fused back by
+    /// <see cref="Canonizers.FuseLayerNorm"/>); both files compute the same function and must give the same relevance.
+    /// The small net has ConvNeXt-Tiny's blocks at a fraction of its width (fast set); ConvNeXt-Tiny itself is slow.
+    /// </summary>
+    [TestMethod]
+    [DataRow("convnext_small_test")]
+    public void ConvNeXt_blocks_explain_end_to_end(string arch) => Check(arch);
+
+    /// <summary>ConvNeXt-Tiny at full width: 28 M weights filled, each file loaded three times.</summary>
+    [TestMethod]
+    [TestCategory("slow")]
+    [DataRow("convnext_tiny")]
+    public void ConvNeXt_tiny_explains_end_to_end(string arch) => Check(arch);
 
     [TestMethod]
     public void Filler_is_deterministic_and_fills_every_stripped_initializer()
@@ -137,13 +157,15 @@ public sealed class TorchvisionGraphTests
         ["mobilenet_v2"] = "bias units", ["mobilenet_v3_small"] = "signed activations", ["efficientnet_b0"] = "signed activations",
         ["shufflenet_v2_x0_5"] = "depthwise signed", ["regnet_x_400mf"] = "conserves", ["regnet_y_400mf"] = "conserves", ["mnasnet0_5"] = "signed activations",
         ["alexnet"] = "conserves", ["resnext50_32x4d"] = "conserves", ["wide_resnet50_2"] = "conserves",
+        ["convnext_small_test"] = "signed activations", ["convnext_tiny"] = "signed activations",
     };
 
     private void Check(string arch)
     {
-        bool hasBn = arch is not ("squeezenet1_1" or "alexnet");
+        bool convNeXt = arch.StartsWith("convnext", StringComparison.Ordinal);
+        bool hasBn = arch is not ("squeezenet1_1" or "alexnet") && !convNeXt;
         string accounting = Accounting[arch];
-        string[] files = hasBn ? [$"{arch}-bn.onnx", $"{arch}-folded.onnx"] : [$"{arch}.onnx"];
+        string[] files = hasBn ? [$"{arch}-bn.onnx", $"{arch}-folded.onnx"] : convNeXt ? [$"{arch}.onnx", $"{arch}_opset14.onnx"] : [$"{arch}.onnx"];
         var results = new List<(string File, Explanation Paper)>();
         foreach (string file in files)
         {
@@ -160,8 +182,9 @@ public sealed class TorchvisionGraphTests
             }
         }
 
-        if (hasBn)
+        if (files.Length == 2)
         {
+            // ConvNeXt: the opset-14 file's decomposed LayerNorm is the same function as the opset-17 LayerNormalization op.
             // The exporter's folded graph computes the same function as the unfused one (the filler derives the folded
             // weights from the same parameters), and the explainer folds BN itself: same logits, same relevance. The CLRP1
             // map max(0, R/ΣR − R̄/ΣR̄) is a small difference of two nearly equal maps (random weights explain every class
