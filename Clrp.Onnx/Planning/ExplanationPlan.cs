@@ -178,7 +178,8 @@ internal sealed class ExplanationPlan : IDisposable
         Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
         // Every node of the file is listed, in the file's order: those canonizers removed say what became of them.
         var byName = report.ToDictionary(r => r.Node.Name, StringComparer.Ordinal);
-        var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, FoldedRole(n), true)
+        Dictionary<string, string> fusedInto = FusedNodes(original, graph);
+        var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, fusedInto.GetValueOrDefault(n.Name) ?? FoldedRole(n), true)
             : r.Node.OpType == n.OpType ? r
             : new NodeReport(n, $"{r.Role} (rewritten as {r.Node.OpType})", r.Supported)).ToList();
         return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
@@ -198,6 +199,34 @@ internal sealed class ExplanationPlan : IDisposable
         {
             (p as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The file's nodes that a fusing canonizer (<see cref="FuseGelu"/>, <see cref="FuseLayerNorm"/>, <see cref="FuseL2Normalize"/>)
+    /// folded into one node: between the fused node's inputs and its output in the file, by name → "fused into Op 'name'".
+    /// </summary>
+    private static Dictionary<string, string> FusedNodes(OnnxGraph original, OnnxGraph graph)
+    {
+        var kept = new HashSet<string>(graph.Nodes.Select(n => n.Name), StringComparer.Ordinal);
+        var fusedInto = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Node fused in graph.Nodes.Where(n => n.OpType is "Gelu" or "LayerNormalization" or L2NormalizeOp.OpType
+            && original.Producer(n.Outputs[0]) is Node o && o.OpType != n.OpType))
+        {
+            var stop = new HashSet<string>(fused.Inputs, StringComparer.Ordinal);
+            var pending = new Stack<string>(original.Producer(fused.Outputs[0])!.Inputs);
+            while (pending.TryPop(out string? value))
+            {
+                if (!stop.Contains(value) && original.Producer(value) is Node p && !kept.Contains(p.Name) && fusedInto.TryAdd(p.Name, $"fused into {fused.OpType} '{fused.Name}'"))
+                {
+                    foreach (string input in p.Inputs)
+                    {
+                        pending.Push(input);
+                    }
+                }
+            }
+        }
+
+        return fusedInto;
     }
 
     /// <summary>What a canonizer did with a node that is no longer in the canonized graph.</summary>
