@@ -35,6 +35,9 @@ Architectures (torchvision 0.14 code, BSD-3-Clause; weights=None):
   (aux_logits=False, transform_input=False), inception_v3 75x75 opset 13 (aux_logits=False,
   transform_input=False; 75 is its smallest input), mobilenet_v2 64x64 opset 11, mobilenet_v3_small 64x64
   opset 17, squeezenet1_1 64x64 opset 10, vgg16_bn 64x64 opset 13 (see VGG_NOTE), efficientnet_b0 64x64 opset 15.
+  Issue 11: shufflenet_v2_x0_5, regnet_x/y_400mf, mnasnet0_5, resnext50_32x4d, wide_resnet50_2, alexnet (ALEXNET_NOTE);
+  convnext_tiny at opset 17 (one LayerNormalization op) and 14 (LayerNorm decomposed), and convnext_small_test at both
+  (CONVNEXT_TEST_NOTE). ConvNeXt has no BatchNorm: one file per opset, the opset-14 one suffixed _opset14.
 All with 1000 classes and a dynamic batch axis N: input "input" [N,3,H,W], output "logits" [N,1000].
 
 Requirements (Debian): apt-get install python3-torch python3-torchvision python3-onnx
