@@ -29,7 +29,7 @@ internal static class FuseGelu
             var nodes = new List<Node> { core };
             string? x = core.OpType == "Erf" ? ErfArgument(graph, core.Input(0), nodes) : TanhArgument(graph, core.Input(0), nodes);
             Node? plusOne = SoleConsumer(graph, core.Outputs[0], "Add");
-            if (x is null || plusOne is null || !IsScalar(graph, plusOne.Inputs.First(i => i != core.Outputs[0]), 1.0) || plusOne.Inputs.Count != 2)
+            if (x is null || plusOne is null || plusOne.Inputs.Count != 2 || !IsScalar(graph, plusOne.Inputs.FirstOrDefault(i => i != core.Outputs[0]) ?? string.Empty, 1.0))
             {
                 continue;
             }

@@ -93,6 +93,27 @@ public sealed class NormalizationOpsTests
     }
 
     [TestMethod]
+    [DataRow("LpNormalization", 13, "p 1", "only the L2 norm")]
+    public void Normalisation_BadAttributes_RefusedNamingTheNode(string op, int opset, string setting, string message)
+    {
+        var b = new OnnxBuilder(opset).Input("x", "N", 4, 2, 3).Initializer("s", [1f, 1f, 1f, 1f], [4]).Initializer("b", [0f, 0f, 0f, 0f], [4]);
+        // (A LayerNormalization over the batch axis or a GroupNormalization whose groups do not divide C fail in ONNX Runtime
+        // first, with ModelRunException naming the node; the propagators refuse them too.)
+        b = b.Node(op, ["x"], ["y"], "norm", OnnxBuilder.Int("p", 1));
+        byte[] model = b.Node("Flatten", ["y"], ["out"]).Output("out").ToBytes();
+        foreach (ExplainerEngine engine in new[] { ExplainerEngine.Managed, ExplainerEngine.Compiled })
+        {
+            var e = Assert.ThrowsExactly<UnsupportedOperatorException>(() =>
+            {
+                using var explainer = ClrpExplainer.Load(ExplainerHarness.Save(model), new ExplainerOptions { Engine = engine });
+                explainer.Explain(new Clrp.Onnx.Tensors.Tensor(RandomData.Normal(new Random(1), 24), [1, 4, 2, 3]), Target.Class(0));
+            }, $"{op} {setting} {engine}");
+            StringAssert.Contains(e.Message, message);
+            Assert.AreEqual("norm", e.NodeName);
+        }
+    }
+
+    [TestMethod]
     public void DivOfTwoActivations_NotANorm_RefusedWithWhatIsSupported()
     {
         byte[] model = new OnnxBuilder(13).Input("x", "N", 2, 3).Node("Relu", ["x"], ["r"]).Node("Div", ["x", "r"], ["y"]).Node("Flatten", ["y"], ["out"]).Output("out").ToBytes();
