@@ -24,6 +24,7 @@ public sealed class NormalizationOpsTests
     [DataRow("InstanceNormalization", 22, "")]
     [DataRow("GroupNormalization", 18, "groups=2")]
     [DataRow("GroupNormalization", 21, "groups=2")]
+    [DataRow("TorchGroupNorm", 13, "groups=2")]
     [DataRow("DecomposedLayerNorm", 14, "pow")]
     [DataRow("DecomposedLayerNorm", 18, "mul")]
     [DataRow("L2Normalize", 13, "ReduceL2,Clip,Expand")]
@@ -189,6 +190,17 @@ public sealed class NormalizationOpsTests
                     .Node(op, ["x", "g", "b"], ["y"], OnnxBuilder.Int("num_groups", groups), OnnxBuilder.Float32("epsilon", 1e-3f));
                 int Index(int i) => opset >= 21 ? i / inner : i / inner / perGroup;
                 return (b.Node("Flatten", ["y"], ["out"]).Output("out").ToBytes(), v => Normalise(v, groups, 1e-3, (i, n) => (Gamma[Index(i)] * n) + Beta[Index(i)]));
+            }
+
+            case "TorchGroupNorm":
+            {
+                // torch.onnx's group_norm before opset 18: Reshape [N, G, −1] → InstanceNormalization (γ = 1, β = 0) → Reshape to
+                // Shape(x) → Mul γ [C,1,1] → Add β [C,1,1].
+                b.Int64Initializer("grouped", [0, 2, -1], [3]).Initializer("ones", [1f, 1f], [2]).Initializer("zeros", [0f, 0f], [2])
+                    .Initializer("g", Gamma[..channels], [channels, 1, 1]).Initializer("b", Beta[..channels], [channels, 1, 1])
+                    .Node("Reshape", ["x", "grouped"], ["xg"]).Node("InstanceNormalization", ["xg", "ones", "zeros"], ["ng"], OnnxBuilder.Float32("epsilon", 1e-3f))
+                    .Node("Shape", ["x"], ["shape"]).Node("Reshape", ["ng", "shape"], ["n"]).Node("Mul", ["n", "g"], ["ngm"]).Node("Add", ["ngm", "b"], ["y"]);
+                return (b.Node("Flatten", ["y"], ["out"]).Output("out").ToBytes(), v => Normalise(v, 2, 1e-3, (i, n) => (Gamma[i / inner] * n) + Beta[i / inner]));
             }
 
             case "DecomposedLayerNorm":
