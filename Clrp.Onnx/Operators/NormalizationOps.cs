@@ -7,13 +7,13 @@ namespace Clrp.Onnx.Operators;
 /// <summary>
 /// Normalisations by the activation's own statistics: LayerNormalization (17–22, any axis ≥ 1), InstanceNormalization (6–22),
 /// GroupNormalization (18–20: scale and bias per group; 21–22: per channel). The relevance rule is the LN-rule of Ali et al.
-/// 2022 ("XAI for Transformers: Better Explanations through Conservative Propagation", ICML) as LXT applies it (Achtibat
-/// et al. 2024, "AttnLRP"): the statistics are frozen at their forward values, so <c>y = γ·(x − μ)/σ + β</c> becomes an
-/// element-wise affine map of x with constant scale <c>γ/σ</c> and constant shift <c>β − γμ/σ</c>. Relevance then passes
-/// element by element, <c>R_x = R_y</c> (identity through the centering), exactly as for BatchNormalization and Add/Mul by a
-/// constant in this library; this conserves exactly. (With μ left live, Ali et al.'s gradient×input reading, the centering
-/// is the linear map <c>I − 11ᵀ/N</c> and its z-rule divides by <c>x_j − μ</c>, which vanishes for every element near the
-/// mean and spreads every output's relevance over the whole group with both signs; we do not do that.)
+/// 2022 ("XAI for Transformers: Better Explanations through Conservative Propagation", ICML; LXT, Achtibat et al. 2024,
+/// detaches σ the same way): 1/σ is frozen at its forward value, and here the mean μ too, so <c>y = γ·(x − μ)/σ + β</c>
+/// becomes an element-wise affine map of x with constant scale <c>γ/σ</c> and constant shift <c>β − γμ/σ</c>. Relevance then
+/// passes element by element, <c>R_x = R_y</c> (identity through the centering), exactly as for BatchNormalization and
+/// Add/Mul by a constant in this library; this conserves exactly. (With μ left live, the gradient×input reading, the
+/// centering is the linear map <c>I − 11ᵀ/N</c> and its z-rule divides by <c>x_j − μ</c>, which vanishes for every element
+/// near the mean and spreads every output's relevance over the whole group with both signs; we do not do that.)
 /// Gradient: the true derivative, statistics live: with <c>n = (x − μ)/σ</c>, <c>h = γ·g</c> and means over each group,
 /// <c>g_x = (h − mean(h) − n·mean(h·n))/σ</c>.
 /// </summary>
