@@ -63,11 +63,20 @@ internal sealed class StatisticsNormPropagator : IOperatorPropagator
     public static StatisticsNormPropagator LayerNorm(Node node, OnnxGraph graph)
     {
         long axis = node.Attributes.GetInt("axis", -1);
+        long[]? fusedAxes = node.Attributes.GetInts(Canonizers.FuseLayerNorm.FusedAxes);
         float[]? gamma = node.Input(1).Length == 0 ? null : graph.RequireConstant(node.Input(1), node, "scale").AsFloats();
         int[]? gammaShape = node.Input(1).Length == 0 ? null : graph.Constants[node.Input(1)].Shape;
         return new StatisticsNormPropagator(node, graph, row =>
         {
             int rank = row.Length + 1;
+            if (fusedAxes is not null)
+            {
+                // The exporter's decomposed form (FuseLayerNorm): the ReduceMean axes as written.
+                int[] reduced = [.. fusedAxes.Select(a => (int)(a < 0 ? a + rank : a) - 1).Distinct().Order()];
+                return reduced.All(a => a >= 0 && a < rank - 1) ? (row, reduced)
+                    : throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, $"the normalised axes [{string.Join(", ", fusedAxes)}] of a rank-{rank} input include the batch axis or are out of range");
+            }
+
             long first = axis < 0 ? axis + rank : axis;
             if (first < 1 || first >= rank)
             {

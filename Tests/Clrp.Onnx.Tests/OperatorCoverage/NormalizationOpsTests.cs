@@ -27,6 +27,7 @@ public sealed class NormalizationOpsTests
     [DataRow("TorchGroupNorm", 13, "groups=2")]
     [DataRow("DecomposedLayerNorm", 14, "pow")]
     [DataRow("DecomposedLayerNorm", 18, "mul")]
+    [DataRow("DecomposedLayerNorm", 13, "pow,axes=2,3")]
     [DataRow("L2Normalize", 13, "ReduceL2,Clip,Expand")]
     [DataRow("L2Normalize", 13, "ReduceSum(x*x),Sqrt,Add")]
     [DataRow("L2Normalize", 11, "ReduceSumSquare,Sqrt,Max")]
@@ -205,21 +206,33 @@ public sealed class NormalizationOpsTests
 
             case "DecomposedLayerNorm":
             {
-                // torch.onnx's layer_norm before opset 17, over the last axis, then Mul γ and Add β.
-                b.Initializer("two", [2f], []).Initializer("eps", [1e-3f], []).Initializer("g", Gamma[..3], [3]).Initializer("b", Beta[..3], [3]);
+                // torch.onnx's layer_norm before opset 17, over the last axis (or positive axes [2, 3], as other exporters write
+                // them), then Mul γ and Add β.
+                bool positive = settings.Contains("axes=2,3", StringComparison.Ordinal);
+                long[] axes = positive ? [2, 3] : [-1];
+                int size = positive ? 6 : 3;
+                b.Initializer("two", [2f], []).Initializer("eps", [1e-3f], []).Initializer("g", Gamma[..size], [size]).Initializer("b", Beta[..size], [size]);
                 if (opset >= 18)
                 {
-                    b.Int64Initializer("axes", [-1], [1]).Node("ReduceMean", ["x", "axes"], ["mean"]);
+                    b.Int64Initializer("axes", axes, [axes.Length]).Node("ReduceMean", ["x", "axes"], ["mean"]);
                 }
                 else
                 {
-                    b.Node("ReduceMean", ["x"], ["mean"], OnnxBuilder.Ints("axes", -1));
+                    b.Node("ReduceMean", ["x"], ["mean"], OnnxBuilder.Ints("axes", axes));
                 }
 
-                b.Node("Sub", ["x", "mean"], ["d"]).Node(settings == "pow" ? "Pow" : "Mul", settings == "pow" ? ["d", "two"] : ["d", "d"], ["sq"]);
-                b = opset >= 18 ? b.Node("ReduceMean", ["sq", "axes"], ["var"]) : b.Node("ReduceMean", ["sq"], ["var"], OnnxBuilder.Ints("axes", -1));
-                b.Node("Add", ["var", "eps"], ["ve"]).Node("Sqrt", ["ve"], ["sd"]).Node("Div", ["d", "sd"], ["n"]).Node("Mul", ["n", "g"], ["ng"]).Node("Add", ["ng", "b"], ["y"]);
-                return (b.Node("Flatten", ["y"], ["out"]).Output("out").ToBytes(), v => Normalise(v, 8, 1e-3, (i, n) => (Gamma[i % 3] * n) + Beta[i % 3]));
+                bool pow = settings.StartsWith("pow", StringComparison.Ordinal);
+                b.Node("Sub", ["x", "mean"], ["d"]).Node(pow ? "Pow" : "Mul", pow ? ["d", "two"] : ["d", "d"], ["sq"]);
+                b = opset >= 18 ? b.Node("ReduceMean", ["sq", "axes"], ["var"]) : b.Node("ReduceMean", ["sq"], ["var"], OnnxBuilder.Ints("axes", axes));
+                // γ and β over the normalised axes: [3], or [2, 3] for axes 2 and 3.
+                if (positive)
+                {
+                    b.Initializer("g2", Gamma[..6], [2, 3]).Initializer("b2", Beta[..6], [2, 3]);
+                }
+
+                b.Node("Add", ["var", "eps"], ["ve"]).Node("Sqrt", ["ve"], ["sd"]).Node("Div", ["d", "sd"], ["n"])
+                    .Node("Mul", ["n", positive ? "g2" : "g"], ["ng"]).Node("Add", ["ng", positive ? "b2" : "b"], ["y"]);
+                return (b.Node("Flatten", ["y"], ["out"]).Output("out").ToBytes(), v => Normalise(v, 24 / size, 1e-3, (i, n) => (Gamma[i % size] * n) + Beta[i % size]));
             }
 
             case "L2Normalize":
