@@ -247,7 +247,7 @@ internal static class DequantizeModel
             if (!_graph.Constants.ContainsKey(x))
             {
                 throw _typeOf.ContainsKey(x)
-                    ? Fail(node, $"its input '{x}' is a {TypeName(_typeOf[x])} tensor ClrpMl cannot dequantise (int8, uint8, int16, uint16 and int32 are read; 4-bit and float8 are not)")
+                    ? Fail(node, $"its input '{x}' is a tensor of {TypeName(_typeOf[x])}, which ClrpMl cannot dequantise (int8, uint8, int16, uint16 and int32 are read; 4-bit and float8 are not)")
                     : Fail(node, $"its input '{x}' must be a constant integer tensor (a weight) or the output of a QuantizeLinear or QLinear op, but it is computed otherwise ({(_graph.Producer(x) is Node p ? $"by '{p.Name}' ({p.OpType})" : "a graph input")}); quantised weights must be initializers");
             }
 
@@ -579,7 +579,8 @@ internal static class DequantizeModel
             _ => "output zero point",
         };
 
-        private static string TypeName(DataType t) => t == DataType.Undefined ? "of an unknown type" : t.ToString().ToLowerInvariant();
+        private static string TypeName(DataType t) =>
+            t == DataType.Undefined ? "of an unknown type" : Enum.IsDefined(t) ? t.ToString().ToLowerInvariant() : $"element type {(int)t}";
 
         private static string Shape(int[] shape) => "[" + string.Join(',', shape) + "]";
 
