@@ -31,27 +31,27 @@ internal sealed record QuantisationSummary(int QdqPairs, int QLinearOps, int Deq
 /// the float values of its inputs with dequantised constants (an int32 bias with scale <c>s_x·s_w</c>), followed by the
 /// Clip of its output's quantisation; MaxPool/Flatten/Reshape/Transpose/Squeeze/Unsqueeze on integer tensors run on the
 /// float values (they commute with dequantisation).</item>
+/// <item>Dynamic quantisation (onnxruntime.quantization.quantize_dynamic): <c>Mul(Cast(ConvInteger(DynamicQuantizeLinear(x),
+/// w, x_zp, w_zp)), Mul(x_scale, w_scale))</c> → <c>Conv(x, (w − w_zp)·w_scale)</c>, likewise MatMulInteger → MatMul.</item>
 /// </list>
 /// The result is a new model protobuf: the runtime executes the float network, so the explainer's logits are the
 /// float network's (they differ from ONNX Runtime's on the quantised file by the quantisation error). Refused, naming
-/// the node: dynamic quantisation (ConvInteger, MatMulInteger, DynamicQuantizeLinear: the activation scales are computed
-/// at run time), 4-bit/float8 and blocked quantisation, quantised weights that are not constants, per-axis
+/// the node: integer ops outside the quantize_dynamic pattern, 4-bit/float8 and blocked quantisation, quantised weights that are not constants, per-axis
 /// quantisation of activations, missing zero points where the op requires them, and other quantised operators.
 /// Pure: returns a new graph; the input graph is unchanged.
 /// </summary>
 internal static class DequantizeModel
 {
+    private const string NoRewrite = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat, and ConvInteger/MatMulInteger as quantize_dynamic writes them";
+
     /// <summary>Quantised operators with no float rewrite here: refused by name.</summary>
     private static readonly Dictionary<string, string> Refused = new(StringComparer.Ordinal)
     {
-        ["ConvInteger"] = "dynamic quantisation (integer Conv whose activation scale is computed at run time) is not dequantised; quantise statically (QDQ or QLinearConv) or explain the float model",
-        ["MatMulInteger"] = "dynamic quantisation (integer MatMul whose activation scale is computed at run time) is not dequantised; quantise statically (QDQ or QLinearMatMul) or explain the float model",
-        ["DynamicQuantizeLinear"] = "dynamic quantisation (scales computed at run time) is not dequantised; quantise statically (QDQ or QLinearConv) or explain the float model",
-        ["QLinearMul"] = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat",
-        ["QLinearSigmoid"] = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat",
-        ["QLinearLeakyRelu"] = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat",
-        ["QLinearAveragePool"] = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat",
-        ["QLinearSoftmax"] = "quantised operator without a float rewrite here; dequantised are QuantizeLinear/DequantizeLinear, QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool, QLinearConcat",
+        ["QLinearMul"] = NoRewrite,
+        ["QLinearSigmoid"] = NoRewrite,
+        ["QLinearLeakyRelu"] = NoRewrite,
+        ["QLinearAveragePool"] = NoRewrite,
+        ["QLinearSoftmax"] = NoRewrite,
         ["QAttention"] = "quantised attention multiplies two activations, which is outside ClrpMl's CNN scope",
     };
 
@@ -83,6 +83,7 @@ internal static class DequantizeModel
 
     private static bool IsQuantisedOp(Node n) =>
         n.OpType is "QuantizeLinear" or "DequantizeLinear" or "QLinearConv" or "QLinearMatMul" or "QGemm" or "QLinearAdd" or "QLinearGlobalAveragePool" or "QLinearConcat"
+            or "DynamicQuantizeLinear" or "ConvInteger" or "MatMulInteger"
         || Refused.ContainsKey(n.OpType);
 
     private sealed class Rewriter
@@ -95,6 +96,10 @@ internal static class DequantizeModel
         private readonly List<NodeProto> _nodes = [];
         private readonly List<TensorProto> _initializers = [];
         private readonly HashSet<string> _materialised = new(StringComparer.Ordinal);
+        /// <summary>DynamicQuantizeLinear outputs: the uint8 value → (its float input, its run-time scale's name).</summary>
+        private readonly Dictionary<string, (string Float, string Scale)> _dynamic = new(StringComparer.Ordinal);
+        /// <summary>Cast and Mul nodes folded into a ConvInteger/MatMulInteger rewrite.</summary>
+        private readonly HashSet<string> _absorbed = new(StringComparer.Ordinal);
         private readonly long _opset;
         private int _pairs, _qlinear, _constants;
 
@@ -141,6 +146,11 @@ internal static class DequantizeModel
         private void Rewrite(Node node)
         {
             NodeProto proto = _protoOf[node.Name];
+            if (_absorbed.Contains(node.Name))
+            {
+                return;
+            }
+
             if (Refused.TryGetValue(node.OpType, out string? why))
             {
                 throw Fail(node, why);
@@ -153,6 +163,14 @@ internal static class DequantizeModel
                     return;
                 case "DequantizeLinear" when node.Domain is "" or "com.microsoft":
                     Dequantize(node);
+                    return;
+                case "DynamicQuantizeLinear" when node.Domain.Length == 0:
+                    // Kept as is (dropped later when nothing reads it): the integer op below reads its float input instead.
+                    _dynamic[node.Outputs[0]] = (node.Input(0), node.Outputs.Count > 1 ? node.Outputs[1] : string.Empty);
+                    Emit(proto.Clone());
+                    return;
+                case "ConvInteger" or "MatMulInteger" when node.Domain.Length == 0:
+                    IntegerOp(node);
                     return;
                 case "QLinearConv" when node.Domain.Length == 0:
                     Linear(node, "Conv", a: 0, w: 3, y: 6, bias: node.Input(8), keepAttributes: true);
@@ -290,6 +308,66 @@ internal static class DequantizeModel
             }
 
             FinishOutput(node, proto, y);
+        }
+
+        /// <summary>
+        /// Dynamic quantisation as onnxruntime.quantization.quantize_dynamic writes it:
+        /// <c>Mul(Cast(ConvInteger(DynamicQuantizeLinear(x), w, x_zp, w_zp)), Mul(x_scale, w_scale))</c> (or MatMulInteger) is
+        /// <c>Conv(x, (w − w_zp)·w_scale)</c>: the int32 accumulator times both scales. The Cast and Mul are absorbed.
+        /// </summary>
+        private void IntegerOp(Node node)
+        {
+            _qlinear++;
+            const string Pattern = "its int32 output must be Cast to float and multiplied by the product of the input's and the weight's scales, as onnxruntime.quantization.quantize_dynamic writes it";
+            string a = node.Input(0), w = node.Input(1);
+            if (_graph.Consumers(node.Outputs[0]) is not [Node cast] || cast.OpType != "Cast" || cast.Attributes.GetInt("to", 0) != (long)DataType.Float
+                || _graph.Consumers(cast.Outputs[0]) is not [Node mul] || mul.OpType != "Mul")
+            {
+                throw Fail(node, Pattern);
+            }
+
+            string scaleProduct = mul.Input(0) == cast.Outputs[0] ? mul.Input(1) : mul.Input(0);
+            string input;
+            string wScale;
+            if (_dynamic.TryGetValue(a, out (string Float, string Scale) dynamic))
+            {
+                // Mul(x_scale, w_scale) computed in the graph, w_scale a constant.
+                if (_graph.Producer(scaleProduct) is not { OpType: "Mul" } product || !product.Inputs.Contains(dynamic.Scale))
+                {
+                    throw Fail(node, Pattern);
+                }
+
+                input = dynamic.Float;
+                wScale = product.Input(0) == dynamic.Scale ? product.Input(1) : product.Input(0);
+            }
+            else if (_quantised.TryGetValue(a, out QValue? q) && _graph.Constants.TryGetValue(scaleProduct, out ConstantTensor? product))
+            {
+                // Static input scale: the product is a constant; the weight scale is what remains of it.
+                input = q.Float;
+                wScale = Fresh(w + "::scale");
+                _constantScales[wScale] = new ConstantTensor(product.Shape, Array.ConvertAll(product.AsFloats(), v => v / q.Scale));
+            }
+            else
+            {
+                throw Fail(node, $"its input '{a}' must come from DynamicQuantizeLinear (or QuantizeLinear), but it is {(_graph.Producer(a) is Node p ? $"computed by '{p.Name}' ({p.OpType})" : "a graph input")}");
+            }
+
+            if (!_graph.Constants.ContainsKey(w))
+            {
+                throw Fail(node, $"its weight '{w}' must be a constant integer tensor (initializer), but it is computed from the input; a product of two activations is outside ClrpMl's CNN scope");
+            }
+
+            float[] weights = DequantizeConstant(node, w, wScale, node.Input(3), node.OpType == "ConvInteger" ? 0 : 1);
+            string wName = AddInitializer(Fresh(node.Name + "::weight"), _graph.Constants[w].Shape, weights);
+            var op = new NodeProto { Name = Fresh(node.Name), OpType = node.OpType == "ConvInteger" ? "Conv" : "MatMul", Input = { input, wName }, Output = { mul.Outputs[0] } };
+            if (node.OpType == "ConvInteger")
+            {
+                op.Attribute.AddRange(_protoOf[node.Name].Attribute.Select(x => x.Clone()));
+            }
+
+            Emit(op);
+            _absorbed.Add(cast.Name);
+            _absorbed.Add(mul.Name);
         }
 
         /// <summary>QLinearAdd/QLinearGlobalAveragePool/QLinearConcat: the float op on the float inputs, then the output's Clip.</summary>
@@ -446,8 +524,11 @@ internal static class DequantizeModel
             return s;
         }
 
+        /// <summary>Scales this rewrite derived (a static input's weight scale), by name.</summary>
+        private readonly Dictionary<string, ConstantTensor> _constantScales = new(StringComparer.Ordinal);
+
         private ConstantTensor RequireConstant(Node node, string name, string role) =>
-            name.Length > 0 && _graph.Constants.TryGetValue(name, out ConstantTensor? c) ? c
+            name.Length > 0 && (_graph.Constants.TryGetValue(name, out ConstantTensor? c) || _constantScales.TryGetValue(name, out c)) ? c
             : throw Fail(node, name.Length == 0 ? $"its {role} is missing" : $"its {role} '{name}' must be a constant (initializer or Constant node), but it is computed at run time");
 
         private (float Lo, float Hi) Range(Node node, float s, long zp, DataType type)

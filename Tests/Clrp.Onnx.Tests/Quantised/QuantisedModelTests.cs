@@ -144,7 +144,7 @@ public sealed class QuantisedModelTests
     [TestMethod]
     [DataRow("weight-not-constant", "QLinearConv", "its weight 'xq' must be a constant integer tensor")]
     [DataRow("missing-zero-point", "QLinearConv", "its output zero point (input 7) is missing")]
-    [DataRow("conv-integer", "ConvInteger", "dynamic quantisation")]
+    [DataRow("conv-integer", "ConvInteger", "its int32 output must be Cast to float and multiplied by the product of the input's and the weight's scales")]
     [DataRow("qlinear-sigmoid", "QLinearSigmoid", "quantised operator without a float rewrite here")]
     [DataRow("dq-of-computed", "DequantizeLinear", "must be a constant integer tensor (a weight) or the output of a QuantizeLinear or QLinear op, but it is computed otherwise (by 'cast' (Cast))")]
     [DataRow("per-axis-activation", "QuantizeLinear", "activations are quantised per tensor only")]
