@@ -9,6 +9,7 @@ using Clrp.Onnx.Tests.Cli;
 using Clrp.Onnx.Tests.Compiling;
 using Clrp.Onnx.Tests.Support;
 using Google.Protobuf;
+using Clrp.Onnx.Tests.RealModels;
 using static Clrp.Onnx.Tests.RealModels.RealModelHarness;
 using CompositePresets = Clrp.Onnx.Composites.Composites;
 
@@ -73,6 +74,11 @@ public sealed class QuantisedModelTests
         {
             Assert.AreEqual(ArgMax(quantised.AsSpan(i * 10, 10)), e.TargetClasses[i], $"{format}: {Samples[i]}: predicted class");
         }
+
+        // The README's real-model row: load, one warm CLRP1 explanation of one image (paper rules), ΣR_in/ΣR_out.
+        (RealModelFigures figures, Explanation one) = Measure($"fashion-vgg-{format}.onnx", path, Paper(Bounds), SampleBatch(1), Target.Predicted);
+        AssertConserved(one, ConservationTolerance, format);
+        TestContext.WriteLine(figures.ToString());
     }
 
     [TestMethod]
@@ -139,6 +145,25 @@ public sealed class QuantisedModelTests
         Assert.AreEqual(1, run.Stdout.Split('\n').Count(l => l.StartsWith("quantised model: explained as the float network it simulates (0 QDQ pairs, 8 QLinear ops", StringComparison.Ordinal)), run.Stdout);
         StringAssert.Contains(CliRun.Of("info", "--model", TestPaths.FashionVgg).Stdout, "opsets:");
         Assert.IsFalse(CliRun.Of("info", "--model", TestPaths.FashionVgg).Stdout.Contains("quantised", StringComparison.Ordinal));
+    }
+
+    [TestMethod]
+    [DataRow("compiled")]
+    [DataRow("managed")]
+    public void Cli_explains_a_quantised_model_and_says_what_it_explains(string engine)
+    {
+        string dir = TestPaths.TempDir();
+        string npy = Path.Combine(dir, "relevance.npy"), png = Path.Combine(dir, "heatmap.png");
+        CliRun run = CliRun.Of("explain", "--model", Qop, "--input", TestPaths.Model(Path.Combine("samples", Samples[0])), "--mean", "0.2860", "--std", "0.3530",
+            "--method", "clrp2", "--engine", engine, "--out", npy, "--heatmap", png);
+
+        run.AssertSuccess();
+        StringAssert.Contains(run.Stderr, "quantised model: explained as the float network it simulates (0 QDQ pairs, 8 QLinear ops dequantised");
+        Tensor map = NpyFile.Read(npy);
+        CollectionAssert.AreEqual(new[] { 1, 28, 28 }, map.Shape.ToArray());
+        Assert.IsTrue(map.AllFinite() && map.Data.Any(v => v > 0), "CLRP2 map finite and not all zero");
+        Assert.IsTrue(File.Exists(png));
+        Directory.Delete(dir, recursive: true);
     }
 
     [TestMethod]
