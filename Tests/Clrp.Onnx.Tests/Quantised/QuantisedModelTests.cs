@@ -148,6 +148,15 @@ public sealed class QuantisedModelTests
     }
 
     [TestMethod]
+    public void Value_runner_returns_the_explained_float_logits()
+    {
+        Tensor input = SampleBatch(2);
+        using var explainer = ClrpExplainer.Load(Qdq, Paper(Bounds));
+        using var runner = Clrp.Onnx.Execution.ValueRunner.Open(Qdq, explainer.LogitsName, Clrp.Onnx.Execution.Device.Cpu);
+        Compare.Close(runner.Run(input).Data, explainer.Explain(input, Target.Predicted).Logits.Data, 1e-6, "ablation's forward vs the explainer's logits");
+    }
+
+    [TestMethod]
     [DataRow("compiled")]
     [DataRow("managed")]
     public void Cli_explains_a_quantised_model_and_says_what_it_explains(string engine)
