@@ -128,9 +128,16 @@ public sealed class ClrpExplainer : IDisposable
     }
 
     /// <summary>
-    /// Reads <paramref name="modelPath"/> and reports every node's role without opening a runtime session and
+    /// Reads <paramref name="modelPath"/> and reports every node's role without running an explanation and
     /// without throwing for unsupported operators (they are listed as such). File and graph errors still throw.
     /// </summary>
+    /// <remarks>
+    /// Most models are inspected from the file alone. A model whose graph computes sizes from an activation's shape
+    /// (Shape → Gather → Div → Slice, as exporters write for <c>x.chunk</c> or <c>view(x.size(0), -1)</c>) is folded by
+    /// asking ONNX Runtime for the shapes: a session on the weightless model, and, where inference leaves an axis
+    /// open, one run over zeros at batch 1 and 2. That is the same folding <see cref="Load(string, ExplainerOptions?)"/>
+    /// does, so Inspect and Load agree on which nodes are explained.
+    /// </remarks>
     public static ModelReport Inspect(string modelPath, ExplainerOptions? options = null)
     {
         options ??= new ExplainerOptions();
