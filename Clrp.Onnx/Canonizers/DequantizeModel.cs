@@ -108,12 +108,19 @@ internal static class DequantizeModel
             _graph = graph;
             _model = graph.Model;
             _opset = graph.Opsets.TryGetValue(string.Empty, out long v) ? v : 1;
-            foreach (NodeProto p in _model.Graph.Node)
+            // The reader's unique node names, given the same way (file order, "<op>_<index>" for an empty name, "_k" for a repeat).
+            var usedNames = new HashSet<string>(StringComparer.Ordinal);
+            for (int index = 0; index < _model.Graph.Node.Count; index++)
             {
-                if (p.Output.Count > 0 && graph.Producer(p.Output[0]) is Node n)
+                NodeProto p = _model.Graph.Node[index];
+                string name = string.IsNullOrEmpty(p.Name) ? $"{p.OpType}_{index}" : p.Name;
+                string unique = name;
+                for (int k = 1; !usedNames.Add(unique); k++)
                 {
-                    _protoOf[n.Name] = p;
+                    unique = $"{name}_{k}";
                 }
+
+                _protoOf[unique] = p;
 
                 if (p.OpType == "Constant" && p.Attribute.FirstOrDefault(a => a.Name == "value")?.T is TensorProto t && p.Output.Count == 1)
                 {
@@ -145,7 +152,11 @@ internal static class DequantizeModel
 
         private void Rewrite(Node node)
         {
-            NodeProto proto = _protoOf[node.Name];
+            if (!_protoOf.TryGetValue(node.Name, out NodeProto? proto))
+            {
+                throw new InvalidGraphException($"{_graph.Source}: node '{node.Name}' ({node.OpType}) has no counterpart in the model's protobuf.");
+            }
+
             if (_absorbed.Contains(node.Name))
             {
                 return;
@@ -154,6 +165,11 @@ internal static class DequantizeModel
             if (Refused.TryGetValue(node.OpType, out string? why))
             {
                 throw Fail(node, why);
+            }
+
+            if (IsQuantisedOp(node) && (node.Outputs.Count == 0 || node.Outputs[0].Length == 0))
+            {
+                throw Fail(node, "it has no output");
             }
 
             switch (node.OpType)
@@ -193,11 +209,17 @@ internal static class DequantizeModel
                     Elementwise(node, "GlobalAveragePool", [0], y: 3);
                     return;
                 case "QLinearConcat" when node.Domain == "com.microsoft":
+                    if (node.Inputs.Count < 5 || (node.Inputs.Count - 2) % 3 != 0)
+                    {
+                        throw Fail(node, $"it has {node.Inputs.Count} inputs; QLinearConcat takes the output scale and zero point, then (value, scale, zero point) per input");
+                    }
+
                     Elementwise(node, "Concat", Enumerable.Range(0, (node.Inputs.Count - 2) / 3).Select(i => 2 + (3 * i)).ToArray(), y: 0, outputParamsFirst: true);
                     return;
             }
 
-            if (node.Domain.Length == 0 && Commuting.Contains(node.OpType) && _quantised.TryGetValue(node.Input(0), out QValue? q))
+            if (node.Domain.Length == 0 && Commuting.Contains(node.OpType) && proto.Input.Count > 0 && proto.Output.Count > 0 && node.Outputs[0].Length > 0
+                && _quantised.TryGetValue(node.Input(0), out QValue? q))
             {
                 var moved = proto.Clone();
                 moved.Input[0] = q.Float;
@@ -225,7 +247,12 @@ internal static class DequantizeModel
         private void Quantize(Node node)
         {
             (float s, long zp, DataType type) = ScalarParams(node, scale: 1, zeroPoint: 2, outputType: node.Attributes.GetInt("output_dtype", 0));
-            string q = node.Outputs[0];
+            string q = node.Outputs.Count > 0 ? node.Outputs[0] : string.Empty;
+            if (q.Length == 0 || node.Input(0).Length == 0)
+            {
+                throw Fail(node, "it has no input or no output");
+            }
+
             (float lo, float hi) = Range(node, s, zp, type);
             string a = node.Input(0);
             string floatName;
@@ -243,7 +270,12 @@ internal static class DequantizeModel
 
         private void Dequantize(Node node)
         {
-            string x = node.Input(0), y = node.Outputs[0];
+            string x = node.Input(0), y = node.Outputs.Count > 0 ? node.Outputs[0] : string.Empty;
+            if (x.Length == 0 || y.Length == 0)
+            {
+                throw Fail(node, "it has no input or no output");
+            }
+
             if (node.Attributes.GetInt("block_size", 0) != 0)
             {
                 throw Fail(node, "blocked quantisation (block_size ≠ 0) is not dequantised");
