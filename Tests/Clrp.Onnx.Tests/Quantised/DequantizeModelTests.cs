@@ -111,6 +111,43 @@ public sealed class DequantizeModelTests
         Assert.IsFalse(dequantised.Model.Graph.Initializer.Any(t => t.DataType != (int)DataType.Float), "integer initializers left");
     }
 
+    [TestMethod]
+    [DataRow("fashion-vgg-qdq.onnx")]
+    [DataRow("fashion-vgg-qop.onnx")]
+    public void Rewired_quantised_graphs_are_explained_or_refused_with_a_clrp_exception(string file)
+    {
+        // Every input of every node in turn made empty, or pointed at another value of the graph: the dequantiser must
+        // accept the graph or refuse it with a ClrpException, never crash.
+        ModelProto model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(TestPaths.Model(file)));
+        string[] values = [.. model.Graph.Node.SelectMany(n => n.Output).Concat(model.Graph.Initializer.Select(t => t.Name)).Append("input")];
+        var random = new Random(17);
+        int accepted = 0, refused = 0;
+        for (int n = 0; n < model.Graph.Node.Count; n++)
+        {
+            for (int i = 0; i < model.Graph.Node[n].Input.Count; i++)
+            {
+                foreach (string replacement in new[] { string.Empty, values[random.Next(values.Length)] })
+                {
+                    ModelProto broken = model.Clone();
+                    broken.Graph.Node[n].Input[i] = replacement;
+                    string path = Path.Combine(_dir, "rewired.onnx");
+                    File.WriteAllBytes(path, broken.ToByteArray());
+                    try
+                    {
+                        ClrpExplainer.Inspect(path);
+                        accepted++;
+                    }
+                    catch (ClrpException)
+                    {
+                        refused++;
+                    }
+                }
+            }
+        }
+
+        Assert.IsTrue(accepted + refused > 50, $"{accepted} accepted, {refused} refused");
+    }
+
     private string Save(ModelProto model, string name)
     {
         string path = Path.Combine(_dir, name);
