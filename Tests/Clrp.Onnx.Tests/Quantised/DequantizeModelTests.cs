@@ -96,6 +96,39 @@ public sealed class DequantizeModelTests
     }
 
     [TestMethod]
+    public void Contrib_qlinear_ops_become_concat_pooling_and_gemm()
+    {
+        string path = Save(ContribQLinear(), "contrib.onnx");
+        // Inputs on the input's quantisation grid (multiples of x_s = 0.03 inside its range), so only later roundings remain.
+        Tensor normal = Input(seed: 9, batch: 2);
+        var input = new Tensor([.. normal.Data.Select(v => 0.03f * Math.Clamp(MathF.Round(v / 0.03f), -128, 127))], normal.Shape);
+        (float[] ort, _) = OrtOracle.RunOnce(File.ReadAllBytes(path), input.Data, input.Shape);
+        using var explainer = ClrpExplainer.Load(path, new ExplainerOptions { Method = ExplainMethod.Clrp1, Rules = CompositePresets.Paper() });
+        Explanation e = explainer.Explain(input, Target.Predicted);
+
+        // The float network drops the roundings after the input's: the convolutions' (a_s/2 = b_s/2 = 0.025; the concat
+        // requantises to the same scale, exactly), the pooling's (g_s/2 = 0.005) and the output's (y_s/2 = 0.005). Clip and
+        // the average are 1-Lipschitz, so a logit is off by at most y_s/2 + Σ_k |W_jk|·(0.025 + 0.005).
+        OnnxGraph g = DequantizeModel.Apply(OnnxModelReader.Read(path), out _);
+        float[] w = g.Constants.Values.Single(c => c.Shape is [3, 5]).AsFloats();
+        for (int i = 0; i < ort.Length; i++)
+        {
+            int j = i % 3;
+            double bound = 0.005 + (w.Skip(j * 5).Take(5).Sum(Math.Abs) * 0.03);
+            Assert.IsTrue(Math.Abs(e.Logits.Data[i] - ort[i]) <= bound, $"logit {i}: explainer {e.Logits.Data[i]} vs ONNX Runtime {ort[i]}, beyond the rounding bound {bound}; all: {string.Join(' ', e.Logits.Data)} vs {string.Join(' ', ort)}");
+        }
+
+        ModelReport report = ClrpExplainer.Inspect(path);
+        StringAssert.Contains(report.Quantisation, "(0 QDQ pairs, 5 QLinear ops dequantised,");
+        CollectionAssert.IsSubsetOf(new[] { "Concat", "GlobalAveragePool", "Gemm" }, report.Nodes.Select(n => n.Node.OpType).ToArray());
+        Assert.IsTrue(report.IsSupported);
+        foreach (string line in ParityHarness.AssertParity(path, input, "contrib", ["paper"]))
+        {
+            Assert.IsFalse(string.IsNullOrEmpty(line));
+        }
+    }
+
+    [TestMethod]
     public void Float_model_is_returned_unchanged_and_the_input_graph_is_not_mutated()
     {
         OnnxGraph plain = OnnxModelReader.Read(TestPaths.FashionVgg);
@@ -222,6 +255,48 @@ public sealed class DequantizeModelTests
         b.Node("Gemm", ["f", "w2", "b2"], ["logits"], "gemm", OnnxBuilder.Int("transB", 1));
         ModelProto m = b.Build();
         m.Graph.Initializer.AddRange(extra);
+        return m;
+    }
+
+    /// <summary>
+    /// Two QLinearConv branches (3×3 and 1×1) → com.microsoft QLinearConcat → QLinearGlobalAveragePool → Flatten (uint8) →
+    /// com.microsoft QGemm (transB, per-row weight scales, int32 bias) → DequantizeLinear.
+    /// </summary>
+    private static ModelProto ContribQLinear()
+    {
+        var random = new Random(23);
+        var b = new OnnxBuilder(opset: 13).Input("input", "N", 2L, 5L, 5L).Output("logits");
+        b.Initializer("x_s", [0.03f], []).Initializer("a_s", [0.05f], []).Initializer("b_s", [0.05f], []).Initializer("c_s", [0.05f], [])
+            .Initializer("g_s", [0.01f], []).Initializer("y_s", [0.01f], []);
+        b.Initializer("wa_s", [0.01f, 0.02f, 0.015f], [3]).Initializer("wb_s", [0.02f, 0.01f], [2]).Initializer("wg_s", [0.01f, 0.012f, 0.008f], [3]);
+        var extra = new List<TensorProto>
+        {
+            IntTensor("zp", [128], [], DataType.Uint8),
+            IntTensor("wa", [.. Enumerable.Range(0, 54).Select(_ => random.NextInt64(-100, 101))], [3, 2, 3, 3], DataType.Int8),
+            IntTensor("wb", [.. Enumerable.Range(0, 4).Select(_ => random.NextInt64(-100, 101))], [2, 2, 1, 1], DataType.Int8),
+            IntTensor("wg", [.. Enumerable.Range(0, 15).Select(_ => random.NextInt64(-100, 101))], [3, 5], DataType.Int8),
+            IntTensor("wa_zp", [0, 0, 0], [3], DataType.Int8),
+            IntTensor("wb_zp", [0, 0], [2], DataType.Int8),
+            IntTensor("wg_zp", [0, 0, 0], [3], DataType.Int8),
+            IntTensor("ba", [100, -200, 50], [3], DataType.Int32),
+            IntTensor("bg", [3000, -2000, 1000], [3], DataType.Int32),
+        };
+        b.Node("QuantizeLinear", ["input", "x_s", "zp"], ["xq"], "q_in");
+        b.Node("QLinearConv", ["xq", "x_s", "zp", "wa", "wa_s", "wa_zp", "a_s", "zp", "ba"], ["aq"], "conv_a", OnnxBuilder.Ints("kernel_shape", 3, 3), OnnxBuilder.Ints("pads", 1, 1, 1, 1));
+        b.Node("QLinearConv", ["xq", "x_s", "zp", "wb", "wb_s", "wb_zp", "b_s", "zp"], ["bq"], "conv_b", OnnxBuilder.Ints("kernel_shape", 1, 1));
+        b.Node("QLinearConcat", ["c_s", "zp", "aq", "a_s", "zp", "bq", "b_s", "zp"], ["cq"], "concat", OnnxBuilder.Int("axis", 1));
+        b.Node("QLinearGlobalAveragePool", ["cq", "c_s", "zp", "g_s", "zp"], ["gq"], "gap", OnnxBuilder.Int("channels_last", 0));
+        b.Node("Flatten", ["gq"], ["fq"], "flatten", OnnxBuilder.Int("axis", 1));
+        b.Node("QGemm", ["fq", "g_s", "zp", "wg", "wg_s", "wg_zp", "bg", "y_s", "zp"], ["yq"], "gemm", OnnxBuilder.Int("transB", 1));
+        b.Node("DequantizeLinear", ["yq", "y_s", "zp"], ["logits"], "dq_out");
+        ModelProto m = b.Build();
+        m.Graph.Initializer.AddRange(extra);
+        foreach (NodeProto node in m.Graph.Node.Where(n => n.OpType is "QLinearConcat" or "QLinearGlobalAveragePool" or "QGemm"))
+        {
+            node.Domain = "com.microsoft";
+        }
+
+        m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         return m;
     }
 
