@@ -161,6 +161,12 @@ internal static partial class DequantizeModel
                 throw Fail(node, "it has no output");
             }
 
+            if (node.OpType is "QuantizeLinear" or "DequantizeLinear"
+                && node.Attributes.Names.FirstOrDefault(a => a is not ("axis" or "block_size" or "output_dtype" or "saturate")) is string unknown)
+            {
+                throw Fail(node, $"its attribute '{unknown}' is not read (QuantizeLinear/DequantizeLinear are dequantised as defined up to opset 21: axis, block_size 0, output_dtype)");
+            }
+
             switch (node.OpType)
             {
                 case "QuantizeLinear" when node.Domain is "" or "com.microsoft":

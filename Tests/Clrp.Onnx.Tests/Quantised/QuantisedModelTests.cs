@@ -183,6 +183,7 @@ public sealed class QuantisedModelTests
     [DataRow("dq-of-computed", "DequantizeLinear", "must be a constant integer tensor (a weight) or the output of a QuantizeLinear or QLinear op, but it is computed otherwise (by 'cast' (Cast))")]
     [DataRow("per-axis-activation", "QuantizeLinear", "activations are quantised per tensor only")]
     [DataRow("int4-weight", "DequantizeLinear", "ClrpMl cannot dequantise")]
+    [DataRow("unknown-attribute", "QuantizeLinear", "its attribute 'precision' is not read")]
     public void Bad_quantised_graphs_are_refused_naming_the_node(string kind, string op, string reason)
     {
         string dir = TestPaths.TempDir();
@@ -460,6 +461,15 @@ public sealed class QuantisedModelTests
                 {
                     g.Initializer.Add(Int8("zp2", [0, 0], [2], TensorProto.Types.DataType.Uint8));
                     g.Node.Remove(g.Node.Single(n => n.Name == "q_in"));
+                });
+            case "unknown-attribute":
+                b.Node("DequantizeLinear", ["xq", "s", "zp"], ["xf"], "dq_in");
+                b.Node("Relu", ["xf"], ["y"], "relu");
+                return Finish(g =>
+                {
+                    NodeProto q = g.Node.Single(n => n.Name == "q_in");
+                    q.Name = "bad_QuantizeLinear";
+                    q.Attribute.Add(OnnxBuilder.Int("precision", 1));
                 });
             case "int4-weight":
                 b.Node("DequantizeLinear", ["xq", "s", "zp"], ["xf"], "dq_in");
