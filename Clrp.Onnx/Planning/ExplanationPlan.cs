@@ -84,6 +84,9 @@ internal sealed class ExplanationPlan : IDisposable
 
     public IReadOnlyList<NodeReport> Report { get; }
 
+    /// <summary>What dequantising a quantised model did (the explanation is of the float network it simulates), or null.</summary>
+    public QuantisationSummary? Quantisation { get; private init; }
+
     public IReadOnlyList<string> CapturedValues { get; }
 
     /// <summary>
@@ -108,6 +111,19 @@ internal sealed class ExplanationPlan : IDisposable
         // FuseMatMulAdd, so every Gemm FoldBatchNormDense sees is an exported (2-D) one.
         // Shape arithmetic over activations folds next (issue 11: ShuffleNetV2's chunk, view(x.size(0), -1)), with the
         // activations' shapes from ONNX Runtime's inference at batch 1 and 2 when the input's other axes are fixed.
+        // Quantised models are explained as the float network they simulate (issue 11): the plan's "original", which the
+        // runtime executes, is that network. Inspect lists a refused quantised node instead of throwing.
+        QuantisationSummary? quantisation = null;
+        UnsupportedOperatorException? quantisedRefusal = null;
+        try
+        {
+            original = DequantizeModel.Apply(original, out quantisation);
+        }
+        catch (UnsupportedOperatorException e) when (!strict)
+        {
+            quantisedRefusal = e;
+        }
+
         ValueInfo input = ImageInput.Find(original);
         OnnxGraph graph = FoldConstants.Apply(RemovePassThrough.Apply(original));
         graph = FoldShapeArithmetic.Apply(graph, (batch, values) => StaticShapes(original, input, batch, values));
@@ -182,7 +198,12 @@ internal sealed class ExplanationPlan : IDisposable
         var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, fusedInto.GetValueOrDefault(n.Name) ?? FoldedRole(n), true)
             : r.Node.OpType == n.OpType ? r
             : new NodeReport(n, $"{r.Role} (rewritten as {r.Node.OpType})", r.Supported)).ToList();
-        return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
+        if (quantisedRefusal is not null)
+        {
+            ordered = ordered.Select(r => r.Node.Name == quantisedRefusal.NodeName ? new NodeReport(r.Node, "unsupported: " + quantisedRefusal.Message, false) : r).ToList();
+        }
+
+        return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered) { Quantisation = quantisation };
     }
 
     /// <summary>ONNX Runtime's inferred full shapes of <paramref name="values"/> for a batch of <paramref name="batch"/>, or null when the input's other axes are open.</summary>
