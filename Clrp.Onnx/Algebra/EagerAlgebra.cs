@@ -217,6 +217,13 @@ internal sealed partial class EagerAlgebra : IRelevanceAlgebra
             case UnaryOp.Reciprocal:
                 TensorPrimitives.Reciprocal(s, d);
                 break;
+            case UnaryOp.Erf:
+                for (int i = 0; i < s.Length; i++)
+                {
+                    d[i] = (float)ErrorFunction.Erf(s[i]);
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(op));
         }

@@ -23,6 +23,9 @@ internal enum UnaryOp
 
     /// <summary>1 / x</summary>
     Reciprocal,
+
+    /// <summary>erf x = 2/√π ∫₀ˣ e^(−t²) dt (GELU's derivative)</summary>
+    Erf,
 }
 
 /// <summary>Element-wise functions of two broadcast values. Comparisons give 1 where true and 0 where false.</summary>

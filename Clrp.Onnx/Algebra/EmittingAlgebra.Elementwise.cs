@@ -18,6 +18,7 @@ internal sealed partial class EmittingAlgebra
             UnaryOp.Sigmoid => _e.Node("Sigmoid", [NameOf(x)]),
             UnaryOp.Abs => _e.Node("Abs", [NameOf(x)]),
             UnaryOp.Reciprocal => _e.Node("Reciprocal", [NameOf(x)]),
+            UnaryOp.Erf => _e.Node("Erf", [NameOf(x)]),
             _ => throw new ArgumentOutOfRangeException(nameof(op)),
         };
         return new SymbolValue(x.Kind, name, x.RowShape);

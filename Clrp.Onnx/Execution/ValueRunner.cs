@@ -8,7 +8,8 @@ namespace Clrp.Onnx.Execution;
 /// in front of a final Softmax, which <see cref="ModelRunner"/> cannot return because ONNX Runtime only hands
 /// out graph outputs. Only that value is added as an output (the augmented-model technique of the activation
 /// capture), so a run costs about what the plain forward pass costs. Perturbation studies (ablation curves)
-/// run it thousands of times where a full explanation would be far too slow.
+/// run it thousands of times where a full explanation would be far too slow. A quantised model runs as the float
+/// network it simulates, as the explainer does.
 /// </summary>
 public sealed class ValueRunner : IDisposable
 {
@@ -39,7 +40,8 @@ public sealed class ValueRunner : IDisposable
     public static ValueRunner Open(string modelPath, string valueName, Device device, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(valueName);
-        OnnxGraph graph = OnnxModelReader.Read(modelPath);
+        // A quantised model runs as the float network the explainer explains, whose values (e.g. its logits) these are.
+        OnnxGraph graph = Canonizers.DequantizeModel.Apply(OnnxModelReader.Read(modelPath), out _);
         ValueInfo input = ImageInput.Find(graph);
         if (graph.Producer(valueName) is null)
         {

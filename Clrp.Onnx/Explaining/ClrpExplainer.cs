@@ -143,7 +143,10 @@ public sealed class ClrpExplainer : IDisposable
         options ??= new ExplainerOptions();
         OnnxGraph graph = OnnxModelReader.Read(modelPath);
         using ExplanationPlan plan = ExplanationPlan.Build(graph, options.OutputName, options.EffectiveRules, strict: false);
-        return new ModelReport(graph.Source, plan.Input, plan.ExplainedOutput, plan.Logits, graph.Opsets, plan.Report, plan.FirstLinear?.Name, plan.LogitLayer?.Name);
+        return new ModelReport(graph.Source, plan.Input, plan.ExplainedOutput, plan.Logits, graph.Opsets, plan.Report, plan.FirstLinear?.Name, plan.LogitLayer?.Name)
+        {
+            Quantisation = plan.Quantisation?.ToString(),
+        };
     }
 
     /// <summary>Explains <paramref name="input"/>, shaped like the model input ([N, C, H, W]) or without the batch axis.</summary>
@@ -249,6 +252,11 @@ public sealed class ClrpExplainer : IDisposable
 
     private void CheckMethod(ExplanationPlan plan, string modelPath)
     {
+        if (plan.Quantisation is not null)
+        {
+            _options.Log?.Invoke($"note: {modelPath}: {plan.Quantisation}");
+        }
+
         if (_options.Method != ExplainMethod.Clrp2)
         {
             return;

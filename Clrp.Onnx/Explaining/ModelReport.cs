@@ -20,4 +20,10 @@ public sealed record ModelReport(
 {
     /// <summary>True when every node on the explained path has a propagator.</summary>
     public bool IsSupported => Nodes.All(n => n.Supported);
+
+    /// <summary>
+    /// For a quantised model (QDQ pairs, QLinearConv/QLinearMatMul…), one line saying that it is explained as the float
+    /// network it simulates and what was dequantised; null for a float model.
+    /// </summary>
+    public string? Quantisation { get; init; }
 }

@@ -33,7 +33,7 @@ internal static class ArithmeticOps
                 "Add" or "Sub" => new NormSumPropagator(node),
                 "Mul" => GatingMulPropagator.Create(node, graph),
                 _ => throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset,
-                    "Div of two activations (a ratio of computed values) has no LRP convention yet; only division by a constant is supported"),
+                    "Div of two activations (a ratio of computed values) has no LRP convention yet; division by a constant and by the activation's own L2 norm (x / ReduceL2(x), x / Sqrt(ReduceSum(x·x)), with eps guards) are supported"),
             };
         }
 

@@ -8,7 +8,7 @@ namespace Clrp.Onnx.Operators;
 /// Element-wise activations beyond ReLU (DESIGN §1: pass-through). Relevance passes unchanged, <c>R_x = R_y</c>;
 /// the gradient multiplies by the derivative at the captured input, <c>g_x = f'(x)·g_y</c>:
 /// LeakyRelu <c>x &gt; 0 ? 1 : α</c>, Elu <c>x &gt; 0 ? 1 : α·eˣ</c>, Selu <c>γ·(x &gt; 0 ? 1 : α·eˣ)</c>, Sigmoid <c>σ(1 − σ)</c>,
-/// HardSigmoid <c>α</c> inside (0, 1), HardSwish <c>(2x + 3)/6</c> on (−3, 3), Tanh <c>1 − tanh²</c>, Softplus <c>σ(x)</c>,
+/// HardSigmoid <c>α</c> inside (0, 1), HardSwish <c>(2x + 3)/6</c> on (−3, 3), Tanh <c>1 − tanh²</c>, Softplus <c>σ(x)</c>, Gelu (below),
 /// Clip <c>1</c> strictly inside (min, max) (as Relu uses x &gt; 0), Cast to float32 <c>1</c>.
 /// </summary>
 internal static class ElementwiseOps
@@ -60,6 +60,7 @@ internal static class ElementwiseOps
             return alg.Unary(UnaryOp.Reciprocal, alg.Binary(BinaryOp.Multiply, d, d));
         }));
         registry.Register("Mish", 18, 22, (n, _) => Pass(n, MishDerivative));
+        registry.Register("Gelu", 20, 22, CreateGelu);
         registry.Register("Clip", 6, 22, CreateClip);
         registry.Register("Cast", 6, 22, CreateCast);
         registry.Register("PRelu", 7, 22, (n, g) => new PReluPropagator(n, g));
@@ -82,6 +83,46 @@ internal static class ElementwiseOps
         RelValue t = alg.Binary(BinaryOp.Divide, alg.Binary(BinaryOp.Subtract, p, S(alg, 1f)), alg.Binary(BinaryOp.Add, p, S(alg, 1f)));
         RelValue slope = alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Multiply, x, alg.Unary(UnaryOp.Sigmoid, x)), alg.Binary(BinaryOp.Subtract, S(alg, 1f), alg.Binary(BinaryOp.Multiply, t, t)));
         return alg.Where(alg.Binary(BinaryOp.Greater, x, S(alg, 20f)), S(alg, 1f), alg.Binary(BinaryOp.Add, t, slope));
+    }
+
+    /// <summary>
+    /// Gelu (opset 20; also what <see cref="Canonizers.FuseGelu"/> makes of the exporters' Erf and Tanh patterns): pass, as
+    /// every activation. Gradient, the true derivative: approximate = "none", <c>GELU(x) = x·Φ(x)</c>,
+    /// <c>GELU′(x) = Φ(x) + x·φ(x) = ½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π)</c>; approximate = "tanh",
+    /// <c>GELU(x) = ½x(1 + tanh u)</c> with <c>u = √(2/π)(x + 0.044715x³)</c>,
+    /// <c>GELU′(x) = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)</c> (Hendrycks &amp; Gimpel 2016, "Gaussian Error
+    /// Linear Units"; ONNX Gelu-20).
+    /// </summary>
+    private static IOperatorPropagator CreateGelu(Node node, OnnxGraph graph)
+    {
+        _ = graph;
+        string approximate = node.Attributes.GetString("approximate", "none");
+        return approximate switch
+        {
+            "none" => Pass(node, GeluDerivative),
+            "tanh" => Pass(node, GeluTanhDerivative),
+            _ => throw new UnsupportedOperatorException(node.Name, node.OpType, node.Domain, node.Opset, $"approximate = '{approximate}'; Gelu defines 'none' and 'tanh'"),
+        };
+    }
+
+    private static RelValue GeluDerivative(IRelevanceAlgebra alg, RelValue x)
+    {
+        RelValue cdf = alg.Binary(BinaryOp.Multiply, S(alg, 0.5f), alg.Binary(BinaryOp.Add, S(alg, 1f), alg.Unary(UnaryOp.Erf, alg.Binary(BinaryOp.Multiply, x, S(alg, (float)(1 / Math.Sqrt(2)))))));
+        RelValue pdf = alg.Binary(BinaryOp.Multiply, S(alg, (float)(1 / Math.Sqrt(2 * Math.PI))), alg.Unary(UnaryOp.Exp, alg.Binary(BinaryOp.Multiply, S(alg, -0.5f), alg.Binary(BinaryOp.Multiply, x, x))));
+        return alg.Binary(BinaryOp.Add, cdf, alg.Binary(BinaryOp.Multiply, x, pdf));
+    }
+
+    private static RelValue GeluTanhDerivative(IRelevanceAlgebra alg, RelValue x)
+    {
+        const float kappa = 0.044715f;
+        float beta = (float)Math.Sqrt(2 / Math.PI);
+        RelValue x2 = alg.Binary(BinaryOp.Multiply, x, x);
+        RelValue u = alg.Binary(BinaryOp.Multiply, S(alg, beta), alg.Binary(BinaryOp.Add, x, alg.Binary(BinaryOp.Multiply, S(alg, kappa), alg.Binary(BinaryOp.Multiply, x2, x))));
+        RelValue t = alg.Unary(UnaryOp.Tanh, u);
+        RelValue du = alg.Binary(BinaryOp.Multiply, S(alg, beta), alg.Binary(BinaryOp.Add, S(alg, 1f), alg.Binary(BinaryOp.Multiply, S(alg, 3 * kappa), x2)));
+        RelValue half = alg.Binary(BinaryOp.Multiply, S(alg, 0.5f), alg.Binary(BinaryOp.Add, S(alg, 1f), t));
+        RelValue slope = alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Multiply, S(alg, 0.5f), x), alg.Binary(BinaryOp.Multiply, alg.Binary(BinaryOp.Subtract, S(alg, 1f), alg.Binary(BinaryOp.Multiply, t, t)), du));
+        return alg.Binary(BinaryOp.Add, half, slope);
     }
 
     private static RelValue Positive(IRelevanceAlgebra alg, RelValue x) => alg.Binary(BinaryOp.Greater, x, S(alg, 0f));

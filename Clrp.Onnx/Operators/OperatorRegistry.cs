@@ -49,7 +49,7 @@ internal sealed class OperatorRegistry
 
     /// <summary>Supported op types, sorted.</summary>
     public IEnumerable<string> SupportedOps() =>
-        _entries.Keys.Select(k => k.Domain.Length == 0 ? k.Op : $"{k.Domain}::{k.Op}").Order(StringComparer.Ordinal);
+        _entries.Keys.Where(k => k.Domain != Canonizers.L2NormalizeOp.Domain).Select(k => k.Domain.Length == 0 ? k.Op : $"{k.Domain}::{k.Op}").Order(StringComparer.Ordinal);
 
     /// <summary>Supported ops with their opset ranges, for documentation and `clrp info`.</summary>
     public IEnumerable<(string Op, long Min, long Max)> Describe() =>
@@ -64,6 +64,7 @@ internal sealed class OperatorRegistry
         ShapeOps.Register(registry);
         ElementwiseOps.Register(registry);
         LrnOps.Register(registry);
+        NormalizationOps.Register(registry);
         ArithmeticOps.Register(registry);
         RoutingOps.Register(registry);
         ConcatSplitOps.Register(registry);

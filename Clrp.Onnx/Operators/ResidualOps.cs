@@ -54,8 +54,9 @@ internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
 /// <summary>
 /// Sum of n activations (issue 11; an n-ary residual): proportional, as <see cref="NormSumPropagator"/> for two,
 /// <c>R_k = Σ_j x_k·R_j / stab(Σ_i x_i)</c> summed over the output elements x_k reaches (broadcast), so Σ_k R_k = R up to the
-/// stabiliser. Gradient: <c>g_k = Σ_broadcast g</c>. Every operand must be an activation (a constant operand would be a bias
-/// that absorbs, which Add by a constant already covers).
+/// stabiliser. Under <see cref="ResidualSharing.ZPlus"/> (the composite's residual-sum choice, as for Add) the positive parts
+/// replace the operands: <c>R_k = Σ_j x_k⁺·R_j / stab(Σ_i x_i⁺)</c>. Gradient: <c>g_k = Σ_broadcast g</c>. Every operand must be
+/// an activation (a constant operand would be a bias that absorbs, which Add by a constant already covers).
 /// </summary>
 internal sealed class SumPropagator : IOperatorPropagator
 {
@@ -89,8 +90,16 @@ internal sealed class SumPropagator : IOperatorPropagator
             return x.Select(v => (RelValue?)alg.SumTo(r, v.RowShape)).ToArray();
         }
 
+        int knownSign = 0;
+        if (plan.Residual == ResidualSharing.ZPlus)
+        {
+            // As NormSumPropagator: the same residual-sum choice for Add and Sum, so a model's exporter cannot change the rule.
+            x = x.Select(v => alg.Unary(UnaryOp.Relu, v)).ToArray();
+            knownSign = 1;
+        }
+
         RelValue total = x.Skip(1).Aggregate(x[0], (acc, v) => alg.Binary(BinaryOp.Add, acc, v));
-        RelValue s = alg.DivideStabilized(r, total, plan.Norm.Stabilizer);
+        RelValue s = alg.DivideStabilized(r, total, plan.Norm.Stabilizer, knownSign);
         return x.Select(v => (RelValue?)alg.SumTo(alg.Binary(BinaryOp.Multiply, s, v), v.RowShape)).ToArray();
     }
 }

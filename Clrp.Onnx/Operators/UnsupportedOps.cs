@@ -4,7 +4,7 @@ namespace Clrp.Onnx.Operators;
 
 /// <summary>
 /// Why an operator has no propagator, and what to use instead: the text of a registry miss. Known gaps (recurrent ops,
-/// quantised ops, normalisations over an activation's own statistics, ONNX Runtime's fused com.microsoft ops) get their
+/// quantised ops, ONNX Runtime's fused com.microsoft ops) get their
 /// reason and alternative; any other op gets the supported op with the closest name.
 /// </summary>
 internal static class UnsupportedOps
@@ -18,15 +18,15 @@ internal static class UnsupportedOps
         ["Scan"] = ("control flow (subgraphs) is not supported", "a model exported without loops"),
         ["Loop"] = ("control flow (subgraphs) is not supported", "a model exported without loops"),
         ["If"] = ("control flow (subgraphs) is not supported", "a model exported without branches"),
-        ["ConvInteger"] = ("quantised operators are not supported", "Conv (explain the float32 model)"),
-        ["QLinearConv"] = ("quantised operators are not supported", "Conv (explain the float32 model)"),
-        ["MatMulInteger"] = ("quantised operators are not supported", "MatMul (explain the float32 model)"),
-        ["QLinearMatMul"] = ("quantised operators are not supported", "MatMul (explain the float32 model)"),
-        ["QuantizeLinear"] = ("quantised operators are not supported", "the float32 model"),
-        ["DequantizeLinear"] = ("quantised operators are not supported", "the float32 model"),
-        ["InstanceNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
-        ["LayerNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
-        ["GroupNormalization"] = ("normalisation by the activation's own statistics has no LRP convention here yet", "BatchNormalization (inference statistics)"),
+        // Quantised models are rewritten as the float network they simulate before planning (Canonizers/DequantizeModel);
+        // these reach the registry only where that rewrite left them: a QuantizeLinear whose integer output feeds an op that
+        // is not dequantised, or (in Inspect) the quantised graph after the rewrite refused a node, which is listed too.
+        ["ConvInteger"] = ("a quantised operator the dequantiser could not rewrite (see the quantised node refused in this model)", "Conv (explain the float32 model)"),
+        ["QLinearConv"] = ("a quantised operator the dequantiser could not rewrite (see the quantised node refused in this model)", "Conv (explain the float32 model)"),
+        ["MatMulInteger"] = ("a quantised operator the dequantiser could not rewrite (see the quantised node refused in this model)", "MatMul (explain the float32 model)"),
+        ["QLinearMatMul"] = ("a quantised operator the dequantiser could not rewrite (see the quantised node refused in this model)", "MatMul (explain the float32 model)"),
+        ["QuantizeLinear"] = ("its integer output feeds an operator that is not dequantised (only DequantizeLinear, the QLinear ops and MaxPool/Flatten/Reshape/Transpose/Squeeze/Unsqueeze read quantised tensors)", "a DequantizeLinear after it (QDQ format)"),
+        ["DequantizeLinear"] = ("a quantised operator the dequantiser could not rewrite (see the quantised node refused in this model)", "the float32 model"),
         ["Attention"] = ("attention multiplies two activations, which is outside ClrpMl's CNN scope", "Gemm/MatMul with constant weights"),
         ["LpPool"] = ("Lp pooling has no LRP convention here yet", "AveragePool or MaxPool"),
         ["GlobalLpPool"] = ("Lp pooling has no LRP convention here yet", "GlobalAveragePool or GlobalMaxPool"),

@@ -91,6 +91,9 @@ internal sealed class ExplanationPlan : IDisposable
 
     public IReadOnlyList<NodeReport> Report { get; }
 
+    /// <summary>What dequantising a quantised model did (the explanation is of the float network it simulates), or null.</summary>
+    public QuantisationSummary? Quantisation { get; private init; }
+
     public IReadOnlyList<string> CapturedValues { get; }
 
     /// <summary>
@@ -115,10 +118,25 @@ internal sealed class ExplanationPlan : IDisposable
         // FuseMatMulAdd, so every Gemm FoldBatchNormDense sees is an exported (2-D) one.
         // Shape arithmetic over activations folds next (issue 11: ShuffleNetV2's chunk, view(x.size(0), -1)), with the
         // activations' shapes from ONNX Runtime's inference at batch 1 and 2 when the input's other axes are fixed.
+        // Quantised models are explained as the float network they simulate (issue 11): the plan's "original", which the
+        // runtime executes, is that network. Inspect lists a refused quantised node instead of throwing.
+        QuantisationSummary? quantisation = null;
+        UnsupportedOperatorException? quantisedRefusal = null;
+        try
+        {
+            original = DequantizeModel.Apply(original, out quantisation);
+        }
+        catch (UnsupportedOperatorException e) when (!strict)
+        {
+            quantisedRefusal = e;
+        }
+
         ValueInfo input = ImageInput.Find(original);
         OnnxGraph graph = FoldConstants.Apply(RemovePassThrough.Apply(original));
         graph = FoldShapeArithmetic.Apply(graph, (batch, values) => StaticShapes(original, input, batch, values));
         graph = FuseMatMulAdd.Apply(FoldBatchNormDense.Apply(FoldBatchNorm.Apply(graph)));
+        // Exporters' decompositions of GELU, LayerNorm and L2 normalisation become one node each for the walk (issue 11).
+        graph = FuseL2Normalize.Apply(FuseLayerNorm.Apply(FuseGelu.Apply(graph)));
         string explained = outputName ?? graph.Outputs[0].Name;
         if (graph.Producer(explained) is null)
         {
@@ -183,10 +201,16 @@ internal sealed class ExplanationPlan : IDisposable
         Node? logitLayer = FindLogitLayer(graph, logits, propagators, dynamic);
         // Every node of the file is listed, in the file's order: those canonizers removed say what became of them.
         var byName = report.ToDictionary(r => r.Node.Name, StringComparer.Ordinal);
-        var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, FoldedRole(n), true)
+        Dictionary<string, string> fusedInto = FusedNodes(original, graph);
+        var ordered = original.Nodes.Select(n => !byName.TryGetValue(n.Name, out NodeReport? r) ? new NodeReport(n, fusedInto.GetValueOrDefault(n.Name) ?? FoldedRole(n), true)
             : r.Node.OpType == n.OpType ? r
             : new NodeReport(n, $"{r.Role} (rewritten as {r.Node.OpType})", r.Supported)).ToList();
-        return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered);
+        if (quantisedRefusal is not null)
+        {
+            ordered = ordered.Select(r => r.Node.Name == quantisedRefusal.NodeName ? new NodeReport(r.Node, "unsupported: " + quantisedRefusal.Message, false) : r).ToList();
+        }
+
+        return new ExplanationPlan(original, graph, input, explained, logits, walk, propagators, first, logitLayer, rules, dynamic, ordered) { Quantisation = quantisation };
     }
 
     /// <summary>ONNX Runtime's inferred full shapes of <paramref name="values"/> for a batch of <paramref name="batch"/>, or null when the input's other axes are open.</summary>
@@ -203,6 +227,34 @@ internal sealed class ExplanationPlan : IDisposable
         {
             (p as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The file's nodes that a fusing canonizer (<see cref="FuseGelu"/>, <see cref="FuseLayerNorm"/>, <see cref="FuseL2Normalize"/>)
+    /// folded into one node: between the fused node's inputs and its output in the file, by name → "fused into Op 'name'".
+    /// </summary>
+    private static Dictionary<string, string> FusedNodes(OnnxGraph original, OnnxGraph graph)
+    {
+        var kept = new HashSet<string>(graph.Nodes.Select(n => n.Name), StringComparer.Ordinal);
+        var fusedInto = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Node fused in graph.Nodes.Where(n => n.OpType is "Gelu" or "LayerNormalization" or L2NormalizeOp.OpType
+            && original.Producer(n.Outputs[0]) is Node o && o.OpType != n.OpType))
+        {
+            var stop = new HashSet<string>(fused.Inputs, StringComparer.Ordinal);
+            var pending = new Stack<string>(original.Producer(fused.Outputs[0])!.Inputs);
+            while (pending.TryPop(out string? value))
+            {
+                if (!stop.Contains(value) && original.Producer(value) is Node p && !kept.Contains(p.Name) && fusedInto.TryAdd(p.Name, $"fused into {fused.OpType} '{fused.Name}'"))
+                {
+                    foreach (string input in p.Inputs)
+                    {
+                        pending.Push(input);
+                    }
+                }
+            }
+        }
+
+        return fusedInto;
     }
 
     /// <summary>What a canonizer did with a node that is no longer in the canonized graph.</summary>

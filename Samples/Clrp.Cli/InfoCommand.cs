@@ -56,6 +56,11 @@ internal static class InfoCommand
             ? $"explained: '{P(report.ExplainedOutput)}' (taken as the logits)"
             : $"explained: '{P(report.ExplainedOutput)}', logits '{P(report.Logits)}' (the input of its final Softmax)");
         o.WriteLine($"rules:     {rules} (first linear layer {Quoted(report.FirstLinearLayer)}, logit layer {Quoted(report.LogitLayer)})");
+        if (report.Quantisation is not null)
+        {
+            o.WriteLine(report.Quantisation);
+        }
+
         int unsupported = report.Nodes.Count(n => !n.Supported);
         o.WriteLine($"nodes:     {report.Nodes.Count}{(unsupported == 0 ? ", all supported" : $", {unsupported} unsupported")}");
         o.WriteLine($"ops:       {string.Join(", ", report.Nodes.GroupBy(n => n.Node.OpType).Select(g => $"{P(g.Key)} {g.Count()}"))}");

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes the small ONNX seeds of scripts/fuzz/corpus/onnx/ (besides mixed-cnn.onnx, a copy of models/mixed-cnn.onnx):
 a Conv/MaxPool/Gemm chain, a computed-shape Reshape, a graph with an unsupported op, one with a cycle, a Pad/Slice/
-Resize/Split mix. Requirements: apt-get install python3-onnx. Run from the repository root."""
+Resize/Split mix, a QDQ Conv and a QLinearConv (the dequantiser, issue 11). Requirements: apt-get install python3-onnx. Run from the repository root."""
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -42,4 +42,17 @@ save("routing", [helper.make_node("Pad", ["x", "pads"], ["pd"], mode="reflect"),
       "en": np.array([9, 9], dtype=np.int64), "axs": np.array([2, 3], dtype=np.int64),
       "sc": np.array([1, 1, 2, 2], dtype=np.float32), "sp": np.array([8, 8], dtype=np.int64)},
      [x], [helper.make_tensor_value_info("y", F, ["N", 1, 1, 1])])
+# Quantised seeds: a QDQ Conv (activation pair, per-axis int8 weight, int32 bias) and QLinearConv → uint8 MaxPool → DequantizeLinear.
+q = {"s": np.array(0.05, dtype=np.float32), "w": np.arange(-4, 5, dtype=np.int8).reshape(1, 1, 3, 3),
+     "ws": np.array([0.01], dtype=np.float32), "wzp": np.array([0], dtype=np.int8), "b": np.array([10], dtype=np.int32)}
+save("quantised-qdq", [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["xq"]), helper.make_node("DequantizeLinear", ["xq", "s", "zp"], ["xd"]),
+                       helper.make_node("DequantizeLinear", ["w", "ws", "wzp"], ["wf"], axis=0),
+                       helper.make_node("DequantizeLinear", ["b", "bs"], ["bf"], axis=0),
+                       helper.make_node("Conv", ["xd", "wf", "bf"], ["c"]), helper.make_node("Relu", ["c"], ["r"]), helper.make_node("Flatten", ["r"], ["y"])],
+     {**q, "zp": np.array(128, dtype=np.uint8), "bs": np.array([0.0005], dtype=np.float32)}, [x], [helper.make_tensor_value_info("y", F, ["N", 36])])
+save("quantised-qlinear", [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["xq"]),
+                           helper.make_node("QLinearConv", ["xq", "s", "zp", "w", "ws", "wzp", "ys", "zp", "b"], ["yq"]),
+                           helper.make_node("MaxPool", ["yq"], ["pq"], kernel_shape=[2, 2], strides=[2, 2]),
+                           helper.make_node("DequantizeLinear", ["pq", "ys", "zp"], ["y"])],
+     {**q, "zp": np.array(0, dtype=np.uint8), "ys": np.array(0.1, dtype=np.float32)}, [x], [helper.make_tensor_value_info("y", F, ["N", 1, 3, 3])])
 print("wrote the ONNX seeds")

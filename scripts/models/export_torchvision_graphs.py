@@ -35,6 +35,9 @@ Architectures (torchvision 0.14 code, BSD-3-Clause; weights=None):
   (aux_logits=False, transform_input=False), inception_v3 75x75 opset 13 (aux_logits=False,
   transform_input=False; 75 is its smallest input), mobilenet_v2 64x64 opset 11, mobilenet_v3_small 64x64
   opset 17, squeezenet1_1 64x64 opset 10, vgg16_bn 64x64 opset 13 (see VGG_NOTE), efficientnet_b0 64x64 opset 15.
+  Issue 11: shufflenet_v2_x0_5, regnet_x/y_400mf, mnasnet0_5, resnext50_32x4d, wide_resnet50_2, alexnet (ALEXNET_NOTE);
+  convnext_tiny at opset 17 (one LayerNormalization op) and 14 (LayerNorm decomposed), and convnext_small_test at both
+  (CONVNEXT_TEST_NOTE). ConvNeXt has no BatchNorm: one file per opset, the opset-14 one suffixed _opset14.
 All with 1000 classes and a dynamic batch axis N: input "input" [N,3,H,W], output "logits" [N,1000].
 
 Requirements (Debian): apt-get install python3-torch python3-torchvision python3-onnx
@@ -84,6 +87,15 @@ def alexnet_small():
     return m
 
 
+CONVNEXT_TEST_NOTE = ("torchvision ConvNeXt with block_setting CNBlockConfig(24,48,2), CNBlockConfig(48,None,2), "
+                     "stochastic_depth_prob 0.1, 1000 classes (ConvNeXt-Tiny's blocks at a fraction of its width, for the fast tests)")
+
+
+def convnext_small_test():
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    return ConvNeXt([CNBlockConfig(24, 48, 2), CNBlockConfig(48, None, 2)], stochastic_depth_prob=0.1)
+
+
 # name -> (constructor, input size, opset)
 ARCHS = {
     "resnet18": (lambda: tvm.resnet18(weights=None), 64, 13),
@@ -105,6 +117,12 @@ ARCHS = {
     "wide_resnet50_2": (lambda: tvm.wide_resnet50_2(weights=None), 64, 13),
     "alexnet": (lambda: alexnet_small(), 64, 11),
     "efficientnet_v2_s": (lambda: tvm.efficientnet_v2_s(weights=None), 64, 16),
+    # ConvNeXt: LayerNorm (one LayerNormalization op from opset 17; ReduceMean/Sub/Pow/Sqrt/Div before), GELU (Erf pattern),
+    # NHWC Linear layers (MatMul + Add after a Permute), layer scale (Mul), stochastic depth (identity in eval).
+    "convnext_tiny": (lambda: tvm.convnext_tiny(weights=None), 64, 17),
+    "convnext_tiny_opset14": (lambda: tvm.convnext_tiny(weights=None), 64, 14),
+    "convnext_small_test": (lambda: convnext_small_test(), 64, 17),
+    "convnext_small_test_opset14": (lambda: convnext_small_test(), 64, 14),
 }
 
 SEED = 20180101
@@ -125,6 +143,12 @@ def randomise_batchnorm_and_biases(model, seed):
             elif isinstance(mod, (nn.Conv2d, nn.Linear)) and mod.bias is not None:
                 # torchvision zero-initialises many biases; equal ones would be de-duplicated.
                 mod.bias.copy_((torch.rand(mod.bias.shape, generator=g) - 0.5) * 0.2)
+            elif isinstance(mod, nn.LayerNorm) and mod.elementwise_affine:
+                mod.weight.copy_(torch.rand(mod.weight.shape, generator=g) + 0.5)
+                mod.bias.copy_((torch.rand(mod.bias.shape, generator=g) - 0.5) * 0.2)
+            if hasattr(mod, "layer_scale") and isinstance(mod.layer_scale, nn.Parameter):
+                # ConvNeXt's layer scale starts at 1e-6 everywhere: equal values would be de-duplicated too.
+                mod.layer_scale.copy_(torch.rand(mod.layer_scale.shape, generator=g) + 0.5)
 
 
 def export(model, size, opset, fold):
@@ -204,11 +228,20 @@ def fill_entries(model, params, unfused_convs):
         if name in params:
             assert len(users) >= 1, f"parameter {name} is unused"
             node, slot = users[0]
+            # Through pass-throughs: torch writes Identity for de-duplicated parameters and Transpose for Linear on N-D input.
+            while node.op_type in ("Identity", "Transpose") and cons.get(node.output[0]):
+                node, slot = cons[node.output[0]][0]
             if node.op_type in ("Conv", "Gemm", "MatMul", "ConvTranspose"):
                 role = "weight" if slot == 1 else "bias"
             elif node.op_type == "BatchNormalization":
                 role = BN_ROLES[slot]
                 assert name.endswith("." + BN_SUFFIX[role]), f"{name} at BN slot {slot}"
+            elif node.op_type == "LayerNormalization":
+                role = "bn_scale" if slot == 1 else "bias"
+            elif node.op_type == "Mul":
+                role = "bn_scale"  # layer scale, or LayerNorm's gamma in the decomposed form
+            elif node.op_type == "Add":
+                role = "bias"  # Linear on N-D input (MatMul + Add), or LayerNorm's beta in the decomposed form
             else:
                 raise AssertionError(f"parameter {name} feeds {node.op_type} slot {slot}")
             expected = params[name].detach().numpy()
@@ -267,7 +300,8 @@ def main():
             mode = {"bn": "TrainingMode.PRESERVE, do_constant_folding=False (BatchNormalization kept)",
                     "folded": "TrainingMode.EVAL, do_constant_folding=True (BatchNormalization folded into Conv)",
                     None: "TrainingMode.EVAL, do_constant_folding=True (no BatchNormalization)"}[suffix]
-            desc = VGG_NOTE if arch == "vgg16_bn" else ALEXNET_NOTE if arch == "alexnet" else f"{arch}(weights=None)"
+            desc = VGG_NOTE if arch == "vgg16_bn" else ALEXNET_NOTE if arch == "alexnet" \
+                else CONVNEXT_TEST_NOTE if arch.startswith("convnext_small_test") else f"{arch.replace('_opset14', '')}(weights=None)"
             source = (f"torchvision {torchvision.__version__} {desc}; torch {torch.__version__}, onnx {onnx.__version__}; "
                       f"input [N,3,{size},{size}]; opset {opset}; {mode}")
             strip(m, entries, source)

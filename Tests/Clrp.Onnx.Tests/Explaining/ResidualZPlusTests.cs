@@ -59,6 +59,43 @@ public sealed class ResidualZPlusTests
     }
 
     [TestMethod]
+    public void ThreeSignedActivations_SumFollowsZPlusSharing_MatchesPositivePartsFormula()
+    {
+        // a, b, c = x[:, 0], x[:, 1], x[:, 2, 0:1] (broadcast over H); y = Sum(a, b, c). Under paper-zplus-sums the n-ary Sum
+        // takes the same residual-sum choice as Add: R_k = x_k⁺·|y|/(Σ_i x_i⁺ + 1e-6), computed here in float64.
+        byte[] model = new OnnxBuilder(13).Input("x", "N", 3, 2, 3)
+            .Int64Initializer("s0", [0], [1]).Int64Initializer("e0", [1], [1]).Int64Initializer("s1", [1], [1]).Int64Initializer("e1", [2], [1])
+            .Int64Initializer("s2", [2, 0], [2]).Int64Initializer("e2", [3, 1], [2]).Int64Initializer("ax", [1], [1]).Int64Initializer("ax2", [1, 2], [2])
+            .Node("Slice", ["x", "s0", "e0", "ax"], ["a"]).Node("Slice", ["x", "s1", "e1", "ax"], ["b"]).Node("Slice", ["x", "s2", "e2", "ax2"], ["c"])
+            .Node("Sum", ["a", "b", "c"], ["y"]).Node("Flatten", ["y"], ["out"]).Output("out").ToBytes();
+        float[] x = RandomData.Normal(new Random(31), 18);
+        foreach (ExplainerEngine engine in Engines)
+        {
+            var options = new ExplainerOptions { Method = ExplainMethod.Lrp, Rules = CompositePresets.PaperZPlusSums(), Engine = engine };
+            Explanation lrp = ExplainerHarness.Explain(model, x, [1, 3, 2, 3], options, Target.TopK(6));
+            int mixedSigns = 0;
+            for (int k = 0; k < 6; k++)
+            {
+                int j = lrp.TargetClassOf(0, k);
+                int h = j / 3, w = j % 3;
+                int[] sources = [(h * 3) + w, 6 + (h * 3) + w, 12 + w];
+                double y = sources.Sum(i => (double)x[i]);
+                double s = Math.Abs(y) / (sources.Sum(i => Math.Max(0, (double)x[i])) + 1e-6);
+                var expected = new double[18];
+                foreach (int i in sources)
+                {
+                    expected[i] += Math.Max(0, x[i]) * s;
+                }
+
+                mixedSigns += sources.Any(i => x[i] < 0) && sources.Any(i => x[i] > 0) ? 1 : 0;
+                Compare.Close(lrp.Relevance.Data.AsSpan(k * 18, 18), expected, 1e-5, $"{engine} Sum: z+ relevance of output {j}");
+            }
+
+            Assert.IsGreaterThan(0, mixedSigns, "the input must hold operands of both signs, where z+ and Norm differ");
+        }
+    }
+
+    [TestMethod]
     public void PaperZPlusSums_FashionPairResnet_MatchesFloat64ReferenceInBothEngines()
     {
         string folder = TestPaths.Fixture("reference-resnet-zplus");

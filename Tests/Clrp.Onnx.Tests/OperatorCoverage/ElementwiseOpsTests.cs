@@ -35,6 +35,8 @@ public sealed class ElementwiseOpsTests
     [DataRow("Softsign", 22, "")]
     [DataRow("Mish", 18, "")]
     [DataRow("Mish", 22, "")]
+    [DataRow("Gelu", 20, "")]
+    [DataRow("Gelu", 22, "approximate=tanh")]
     [DataRow("Clip", 6, "min=0,max=6")]
     [DataRow("Clip", 11, "inputs=0:6")]
     [DataRow("Clip", 13, "inputs=-0.5:")]
@@ -95,6 +97,11 @@ public sealed class ElementwiseOpsTests
         foreach (string key in new[] { "alpha", "beta", "gamma", "min", "max" }.Where(s.ContainsKey))
         {
             attributes.Add(OnnxBuilder.Float32(key, F(key, 0)));
+        }
+
+        if (s.TryGetValue("approximate", out string? approximate))
+        {
+            attributes.Add(OnnxBuilder.String("approximate", approximate));
         }
 
         switch (op)
