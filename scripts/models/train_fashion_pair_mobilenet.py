@@ -20,7 +20,7 @@ before it (the graph holds Conv, Clip, GlobalAveragePool, Flatten, Gemm; ReLU6 =
 Preprocessing (OUTSIDE the graph): x = (pixel/255 - 0.1417) / 0.2478 (fashion_pairs.MEAN/STD).
 
 Requirements (Debian): apt-get install python3-torch python3-onnx dataset-fashion-mnist
-Run from the repository root (one CPU thread, a few minutes):
+Run from the repository root (one CPU thread, about 15 minutes of CPU time):
     /usr/bin/python3 scripts/models/train_fashion_pair_mobilenet.py
 The result is deterministic for a given torch build and options (one thread, fixed seeds).
 """
@@ -57,7 +57,7 @@ class FashionPairMobileNet(nn.Module):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    fp.add_training_args(ap, epochs=4, scenes=25000, lr=3e-3)
+    fp.add_training_args(ap, epochs=16, scenes=25000, lr=3e-3)
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     net = FashionPairMobileNet()
