@@ -175,11 +175,14 @@ public sealed class BatchProcessor
             string npy = Path.Combine(folder, $"relevance-c{cls}.npy");
             NpyFile.Write(npy, new Tensor(relevance.Data.AsSpan(((n * k) + i) * perMap, perMap).ToArray(), mapShape));
             files.Add(Describe(npy));
-            if (_settings.Heatmaps && relevance.Rank == 5)
+            // Drawn as clrp explain --heatmap draws them (HeatmapMaps): pictures by the heatmap's own [H, W], so that
+            // channels-last models are drawn right, and 1-D signals as a strip. A volume has no single picture: its
+            // maps are the .npy files only.
+            if (_settings.Heatmaps && HeatmapMaps.CanDraw(explanation))
             {
-                int height = relevance.Shape[3], width = relevance.Shape[4];
-                LoadedImage? image = item.Image is { } img && img.Width == width && img.Height == height ? img : null;
-                using SKBitmap bitmap = HeatmapRenderer.Render(explanation.HeatmapOf(n, i), width, height, new HeatmapOptions
+                (int width, int height, Func<int, int, float[]> mapOf) = HeatmapMaps.Of(explanation);
+                LoadedImage? image = relevance.Rank == 5 && item.Image is { } img && img.Width == width && img.Height == height ? img : null;
+                using SKBitmap bitmap = HeatmapRenderer.Render(mapOf(n, i), width, height, new HeatmapOptions
                 {
                     Signed = !explanation.Method.IsContrastive(),
                     Overlay = image?.Rgba,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Clrp.Batch;
 using Clrp.Onnx;
 using Clrp.Onnx.Explaining;
 using Clrp.Onnx.Imaging;
@@ -42,7 +43,7 @@ internal static class HeatmapWriter
         }
 
         int images = explanation.Heatmap.Shape[0], k = explanation.TargetsPerImage;
-        (int width, int height, Func<int, int, float[]> mapOf) = Maps(explanation);
+        (int width, int height, Func<int, int, float[]> mapOf) = HeatmapMaps.Of(explanation);
         overlay = explanation.Relevance.Rank == 5 ? overlay : null;
         if ((long)width * height * images * k > MaxMapPixels)
         {
@@ -78,40 +79,6 @@ internal static class HeatmapWriter
                 panel?.Dispose();
             }
         }
-    }
-
-    /// <summary>
-    /// The maps to draw and their size: an image's channel-summed map [H, W] as it is; a 1-D signal's channel-summed
-    /// relevance [L] repeated over ⌈L/8⌉ rows, a strip that the enlargement then brings to a readable height.
-    /// </summary>
-    private static (int Width, int Height, Func<int, int, float[]> MapOf) Maps(Explanation explanation)
-    {
-        if (explanation.Relevance.Rank == 5)
-        {
-            return (explanation.Heatmap.Shape[3], explanation.Heatmap.Shape[2], explanation.HeatmapOf);
-        }
-
-        int channels = explanation.Relevance.Shape[2], length = explanation.Relevance.Shape[3], rows = Math.Max(1, (length + 7) / 8);
-        return (length, rows, (img, i) =>
-        {
-            int start = ((img * explanation.TargetsPerImage) + i) * channels * length;
-            var line = new float[length];
-            for (int c = 0; c < channels; c++)
-            {
-                for (int t = 0; t < length; t++)
-                {
-                    line[t] += explanation.Relevance.Data[start + (c * length) + t];
-                }
-            }
-
-            var strip = new float[length * rows];
-            for (int r = 0; r < rows; r++)
-            {
-                line.CopyTo(strip, r * length);
-            }
-
-            return strip;
-        });
     }
 
     /// <summary>

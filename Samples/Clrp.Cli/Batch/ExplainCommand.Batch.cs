@@ -12,7 +12,7 @@ namespace Clrp.Cli;
 /// </summary>
 internal sealed partial class ExplainCommand
 {
-    private readonly Option<string> _inputs = new("--inputs") { Description = "Batch mode: a folder (every picture and .npy below it, sorted by path), a list of paths (one per line) or a CSV manifest with a 'path' column and an optional 'target' column. Needs --out-dir; writes one relevance .npy and one heatmap PNG per input and class, and results.csv. A rerun skips finished inputs.", HelpName = "DIR|list.txt|manifest.csv" };
+    private readonly Option<string> _inputs = new("--inputs") { Description = "Batch mode: a folder (every picture and .npy below it, sorted by path), a list of paths (one per line) or a CSV manifest with a 'path' column and an optional 'target' column. Needs --out-dir; writes one relevance .npy and one heatmap PNG per input and class (1-D signals as a strip; 3-D volumes get the .npy only), and results.csv. A rerun skips finished inputs.", HelpName = "DIR|list.txt|manifest.csv" };
     private readonly Option<string> _outDir = new("--out-dir") { Description = "Batch mode: the output folder (results.csv, job.json, items/<sha256>/…).", HelpName = "DIR" };
     private readonly Option<string> _batch = new("--batch") { Description = "Batch mode: inputs per forward pass and backward walk.", DefaultValueFactory = _ => "8", HelpName = "B" };
     private readonly Option<bool> _noHeatmaps = new("--no-heatmaps") { Description = "Batch mode: write the relevance .npy files only, no heatmap PNGs." };
