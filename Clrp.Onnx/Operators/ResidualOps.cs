@@ -34,20 +34,38 @@ internal sealed class NormSumPropagator(Node node) : IOperatorPropagator
             return [alg.SumTo(r, a.RowShape), subtract ? alg.Unary(UnaryOp.Negate, gb) : gb];
         }
 
-        // s = R / stab(a ± b); R_a = Σ a·s, R_b = Σ (±b)·s over the elements each operand reaches.
-        RelValue signedB = subtract ? alg.Unary(UnaryOp.Negate, b) : b;
+        // a − b shares as a + (−b).
+        return ResidualShares.Share(r, [a, subtract ? alg.Unary(UnaryOp.Negate, b) : b], alg, plan);
+    }
+}
+
+/// <summary>
+/// The relevance sharing of a residual sum of activations x_1 + … + x_n, written once for Add/Sub and Sum so that both
+/// follow the composite's choice: Norm, <c>R_k = Σ_j x_k·R_j / stab(Σ_i x_i)</c>, or under <see cref="ResidualSharing.ZPlus"/>
+/// <c>R_k = Σ_j x_k⁺·R_j / stab(Σ_i x_i⁺)</c>, each summed over the output elements j that x_k reaches (broadcast).
+/// </summary>
+internal static class ResidualShares
+{
+    /// <summary>The operands' relevance, each of its operand's row shape.</summary>
+    /// <param name="r">The sum's relevance, of the broadcast row shape.</param>
+    /// <param name="operands">The operands as they enter the sum (a subtracted operand negated).</param>
+    /// <param name="alg">The algebra.</param>
+    /// <param name="plan">The composite's residual-sum choice and Norm stabiliser.</param>
+    public static RelValue?[] Share(RelValue r, RelValue[] operands, IRelevanceAlgebra alg, PlanContext plan)
+    {
+        RelValue[] x = operands;
         int knownSign = 0;
         if (plan.Residual == ResidualSharing.ZPlus)
         {
             // Measured on fashion-pair-resnet (README, "CLRP on ResNets"): the signed shares of Norm reach ±10× the relevance
             // they split where a branch and its shortcut cancel, and CLRP's difference turns them into its maximum.
-            a = alg.Unary(UnaryOp.Relu, a);
-            signedB = alg.Unary(UnaryOp.Relu, signedB);
+            x = [.. operands.Select(v => alg.Unary(UnaryOp.Relu, v))];
             knownSign = 1;
         }
 
-        RelValue s = alg.DivideStabilized(r, alg.Binary(BinaryOp.Add, a, signedB), plan.Norm.Stabilizer, knownSign);
-        return [alg.SumTo(alg.Binary(BinaryOp.Multiply, s, a), a.RowShape), alg.SumTo(alg.Binary(BinaryOp.Multiply, s, signedB), b.RowShape)];
+        RelValue total = x.Skip(1).Aggregate(x[0], (acc, v) => alg.Binary(BinaryOp.Add, acc, v));
+        RelValue s = alg.DivideStabilized(r, total, plan.Norm.Stabilizer, knownSign);
+        return [.. x.Select(v => (RelValue?)alg.SumTo(alg.Binary(BinaryOp.Multiply, s, v), v.RowShape))];
     }
 }
 
@@ -90,16 +108,7 @@ internal sealed class SumPropagator : IOperatorPropagator
             return x.Select(v => (RelValue?)alg.SumTo(r, v.RowShape)).ToArray();
         }
 
-        int knownSign = 0;
-        if (plan.Residual == ResidualSharing.ZPlus)
-        {
-            // As NormSumPropagator: the same residual-sum choice for Add and Sum, so a model's exporter cannot change the rule.
-            x = x.Select(v => alg.Unary(UnaryOp.Relu, v)).ToArray();
-            knownSign = 1;
-        }
-
-        RelValue total = x.Skip(1).Aggregate(x[0], (acc, v) => alg.Binary(BinaryOp.Add, acc, v));
-        RelValue s = alg.DivideStabilized(r, total, plan.Norm.Stabilizer, knownSign);
-        return x.Select(v => (RelValue?)alg.SumTo(alg.Binary(BinaryOp.Multiply, s, v), v.RowShape)).ToArray();
+        // The same sharing as Add, so a model's exporter (Add chain or Sum) cannot change the rule.
+        return ResidualShares.Share(r, x, alg, plan);
     }
 }
